@@ -1,0 +1,24 @@
+"""One ASGI application: Socket.IO at /socket.io/ (HTTP long-polling and WebSocket), Django for the rest."""
+
+import os
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "biosync.settings")
+
+from django.core.asgi import get_asgi_application  # noqa: E402
+
+# Django must be set up before anything that imports models.
+django_asgi_app = get_asgi_application()
+
+from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+from django.urls import re_path  # noqa: E402
+
+from chat.realtime.server import asgi_app as socketio_app  # noqa: E402
+
+application = ProtocolTypeRouter(
+    {
+        # URLRouter leaves scope["path"] alone; socketio.ASGIApp matches the full /socket.io/ path.
+        "http": URLRouter([re_path(r"^socket\.io/", socketio_app), re_path(r"", django_asgi_app)]),
+        "websocket": URLRouter([re_path(r"^socket\.io/", socketio_app)]),
+        "lifespan": socketio_app,
+    }
+)

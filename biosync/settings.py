@@ -1,0 +1,236 @@
+"""BioSync settings: everything that varies between machines comes from the environment.
+
+`.env.example` documents every variable. A `.env` file beside manage.py is read when present;
+variables already set in the environment win over it.
+"""
+
+import os
+from pathlib import Path
+
+import dj_database_url
+from dotenv import load_dotenv
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+load_dotenv(BASE_DIR / ".env", override=False)
+
+
+def env_str(name: str, default: str = "") -> str:
+    value = os.environ.get(name, "").strip()
+    return value if value else default
+
+
+def env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name, "").strip().lower()
+    if not value:
+        return default
+    return value in {"1", "true", "yes", "on"}
+
+
+def env_int(name: str, default: int) -> int:
+    value = os.environ.get(name, "").strip()
+    return int(value) if value else default
+
+
+def env_float(name: str, default: float) -> float:
+    value = os.environ.get(name, "").strip()
+    return float(value) if value else default
+
+
+def env_list(name: str, default: str = "") -> list[str]:
+    return [item.strip() for item in env_str(name, default).split(",") if item.strip()]
+
+
+DEBUG = env_bool("DEBUG", False)
+SECRET_KEY = env_str("SECRET_KEY", "dev-insecure-secret-key-change-me-" + "x" * 32)
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
+
+PORT = env_int("PORT", 3000)
+SOCKET_PORT = env_int("SOCKET_PORT", 3002)
+CORS_ORIGIN = env_list("CORS_ORIGIN", "http://localhost:3001")
+
+INSTALLED_APPS = [
+    "daphne",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "corsheaders",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "channels",
+    "users",
+    "contacts",
+    "chat",
+]
+
+MIDDLEWARE = [
+    "corsheaders.middleware.CorsMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "biosync.urls"
+ASGI_APPLICATION = "biosync.asgi.application"
+APPEND_SLASH = False
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "biosync" / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- Database -------------------------------------------------------------------------------
+# Unset or empty DATABASE_URL: the embedded default, a SQLite file under var/.
+DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{BASE_DIR / 'var' / 'biosync.sqlite3'}")
+DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0)}
+_db = DATABASES["default"]
+if _db["ENGINE"] == "django.db.backends.postgresql":
+    # Under ASGI every socket event would otherwise open its own connection; psycopg's pool
+    # keeps them open. Django rejects persistent connections with a pool, so CONN_MAX_AGE=0.
+    _db.setdefault("OPTIONS", {})["pool"] = {
+        "min_size": env_int("DB_POOL_MIN_SIZE", 2),
+        "max_size": env_int("DB_POOL_MAX_SIZE", 20),
+        "timeout": env_float("DB_POOL_TIMEOUT", 10.0),
+    }
+elif _db["ENGINE"] == "django.db.backends.sqlite3":
+    Path(_db["NAME"]).parent.mkdir(parents=True, exist_ok=True)
+    # SQLite allows one writer at a time: WAL lets readers go on while a write happens, and
+    # IMMEDIATE makes a write transaction wait for the lock (up to `timeout`) at BEGIN instead
+    # of failing half-way when a read turns into a write.
+    _db.setdefault("OPTIONS", {}).update(
+        {
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        }
+    )
+    # pytest-django would otherwise use an in-memory database that a live server process
+    # started by the tests could not see.
+    _db["TEST"] = {"NAME": str(Path(_db["NAME"]).with_name("test_" + Path(_db["NAME"]).name))}
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Redis, presence and the realtime layer -------------------------------------------------
+# Unset or empty REDIS_URL: presence and pub/sub stay inside one process.
+REDIS_URL = env_str("REDIS_URL", "")
+# Namespaces every Redis key and pub/sub channel, so several deployments (or test runs) can
+# share one Redis server.
+REDIS_KEY_PREFIX = env_str("REDIS_KEY_PREFIX", "biosync")
+
+MESSAGE_MAX_LENGTH = env_int("MESSAGE_MAX_LENGTH", 4000)
+MARK_READ_MAX_IDS = env_int("MARK_READ_MAX_IDS", 500)
+TYPING_TIMEOUT_SECONDS = env_float("TYPING_TIMEOUT_SECONDS", 6.0)
+PRESENCE_HEARTBEAT_SECONDS = env_float("PRESENCE_HEARTBEAT_SECONDS", 10.0)
+PRESENCE_LEASE_SECONDS = env_float("PRESENCE_LEASE_SECONDS", 30.0)
+# Per user, per window: generous enough for a reconnecting client flushing a queued outbox.
+RATE_LIMIT_MESSAGES = env_int("RATE_LIMIT_MESSAGES", 120)
+RATE_LIMIT_TYPING = env_int("RATE_LIMIT_TYPING", 120)
+RATE_LIMIT_WINDOW_SECONDS = env_float("RATE_LIMIT_WINDOW_SECONDS", 10.0)
+
+if REDIS_URL:
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            # redis-py 8's default 5 s socket timeout breaks idle receives (channels_redis#422).
+            "CONFIG": {
+                "hosts": [{"address": REDIS_URL, "socket_timeout": None}],
+                "prefix": f"{REDIS_KEY_PREFIX}:asgi",
+            },
+        }
+    }
+else:
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+
+# --- Identity ---------------------------------------------------------------------------------
+CLERK_JWT_KEY = env_str("CLERK_JWT_KEY", "").replace("\\n", "\n")
+CLERK_JWKS_URL = env_str("CLERK_JWKS_URL", "")
+CLERK_ISSUER = env_str("CLERK_ISSUER", "")
+CLERK_AUTHORIZED_PARTIES = env_list("CLERK_AUTHORIZED_PARTIES", "")
+CLERK_WEBHOOK_SECRET = env_str("CLERK_WEBHOOK_SECRET", "")
+CLERK_LEEWAY_SECONDS = env_int("CLERK_LEEWAY_SECONDS", 5)
+# `clerk` when a key or JWKS URL is configured, else `dev` (the seed's trusted x-clerk-id).
+AUTH_MODE = env_str("AUTH_MODE", "clerk" if (CLERK_JWT_KEY or CLERK_JWKS_URL) else "dev").lower()
+if AUTH_MODE not in {"dev", "clerk"}:
+    raise ValueError(f"AUTH_MODE must be 'dev' or 'clerk', not {AUTH_MODE!r}")
+
+# --- HTTP API ---------------------------------------------------------------------------------
+CORS_ALLOWED_ORIGINS = CORS_ORIGIN
+CORS_ALLOW_CREDENTIALS = True
+CORS_ALLOW_HEADERS = ["accept", "authorization", "content-type", "x-clerk-id", "x-requested-with"]
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["users.authentication.ClerkIdentityAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "biosync.api_errors.error_body_exception_handler",
+    "UNAUTHENTICATED_USER": None,
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "BioSync API",
+    "DESCRIPTION": "REST API of the BioSync chat backend (the realtime protocol is Socket.IO).",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+}
+
+# --- Static files, security -------------------------------------------------------------------
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+# WhiteNoise serves the admin's and the API docs' assets from the server itself (no CDN).
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = True
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# TLS usually ends at the proxy in front of daphne; turn this on when it does not.
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", not DEBUG)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 3600)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
+SECURE_HSTS_PRELOAD = False
+CSRF_TRUSTED_ORIGINS = CORS_ORIGIN
+
+LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()
+LOGGING = {
+    "version": 1,
+    # False keeps daphne's and the Socket.IO server's own loggers working.
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "engineio": {"level": "WARNING"},
+        "socketio": {"level": "WARNING"},
+    },
+}

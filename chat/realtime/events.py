@@ -1,0 +1,101 @@
+"""Socket.IO event names, room names and payload builders: the wire protocol in one place.
+
+Names and fields follow the seed server's README and what its frontend reads
+(../shared/seed/frontend-contract.md); several payloads carry two names for one value
+because the README and the frontend disagree.
+"""
+
+from biosync.timestamps import iso_z
+
+# Client → server
+REGISTER_USER = "register_user"
+SEND_MESSAGE = "send_message"
+MARK_AS_READ = "mark_as_read"
+TYPING_START = "typing_start"
+TYPING_STOP = "typing_stop"
+
+# Server → client
+REGISTERED = "registered"
+MESSAGE_SENT = "message_sent"
+MESSAGE_DELIVERED = "message_delivered"
+MESSAGE_FAILED = "message_failed"
+RECEIVE_MESSAGE = "receive_message"
+MESSAGES_READ = "messages_read"
+USER_TYPING = "user_typing"
+USER_STATUS = "user_status"
+MESSAGE_DELETED = "message_deleted"
+ERROR = "error"
+
+STATUS_DELIVERED = "delivered"
+STATUS_SAVED = "saved"
+STATUS_READ = "read"
+
+
+def user_room(clerk_id: str) -> str:
+    """Every socket of a user joins this room: multi-device delivery is an emit to it."""
+    return f"user:{clerk_id}"
+
+
+def receive_message_payload(message) -> dict:
+    return {
+        "messageId": message.id,
+        "from": message.sender_id,
+        "fromClerkId": message.sender_id,
+        "toClerkId": message.recipient_id,
+        "text": message.content,
+        "content": message.content,
+        "timestamp": iso_z(message.created_at),
+        "conversationId": message.conversation_id,
+        "messageType": message.message_type,
+        "clientMessageId": message.client_message_id,
+    }
+
+
+def message_sent_payload(message) -> dict:
+    return {
+        "messageId": message.id,
+        "conversationId": message.conversation_id,
+        "timestamp": iso_z(message.created_at),
+        "clientMessageId": message.client_message_id,
+    }
+
+
+def message_delivered_payload(message_id: int, status: str, timestamp) -> dict:
+    return {"messageId": message_id, "status": status, "timestamp": iso_z(timestamp)}
+
+
+def send_ack_payload(message, status: str) -> dict:
+    return {
+        "success": True,
+        "messageId": message.id,
+        "conversationId": message.conversation_id,
+        "status": status,
+        "timestamp": iso_z(message.created_at),
+        "clientMessageId": message.client_message_id,
+    }
+
+
+def failure_payload(error: str, details=None) -> dict:
+    body = {"success": False, "error": error}
+    if details is not None:
+        body["details"] = details
+    return body
+
+
+def messages_read_payload(message_ids: list[int], read_at, read_by: str | None = None) -> dict:
+    body = {"messageIds": message_ids, "readAt": iso_z(read_at)}
+    if read_by is not None:
+        body["readBy"] = read_by
+    return body
+
+
+def user_typing_payload(clerk_id: str, is_typing: bool) -> dict:
+    return {"userId": clerk_id, "fromClerkId": clerk_id, "isTyping": is_typing}
+
+
+def user_status_payload(clerk_id: str, status: str, last_seen) -> dict:
+    return {"clerkId": clerk_id, "status": status, "lastSeen": iso_z(last_seen)}
+
+
+def message_deleted_payload(message_id: int, conversation_id: int) -> dict:
+    return {"messageId": message_id, "conversationId": conversation_id}

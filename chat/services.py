@@ -1,0 +1,288 @@
+"""Writes of the chat app. Every transport (Socket.IO, REST, admin, commands) calls these.
+
+Each service is one transaction; realtime events leave only after it commits
+(`transaction.on_commit`), so a rolled-back write tells no one anything.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F
+from django.db.models.functions import Greatest
+from django.utils import timezone
+
+from biosync.errors import NotFoundError, ServiceError
+from chat.models import Conversation, Message
+from chat.realtime import emitter, events, presence
+from contacts.models import Contact
+from users.models import User
+
+logger = logging.getLogger(__name__)
+
+PREVIEW_LENGTH = 100
+
+
+@dataclass(frozen=True)
+class MessageSendResult:
+    message: Message
+    created: bool  # False: a retry of an already stored message (same clientMessageId)
+    status: str  # "delivered" (recipient connected somewhere), "saved" or "read"
+
+
+def _db_time(value):
+    return connection.ops.adapt_datetimefield_value(value)
+
+
+def _conversation_touch(*, user_a: str, user_b: str, at) -> int:
+    """Find or create the pair's conversation and move its last message time, in one statement.
+
+    INSERT … ON CONFLICT is atomic in both PostgreSQL and SQLite: two first messages racing
+    end on the same row instead of one failing or both creating one.
+    """
+    user1, user2 = sorted((user_a, user_b))
+    table = Conversation._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (user1_clerk_id, user2_clerk_id, created_at, last_message_at) "
+            "VALUES (%s, %s, %s, %s) "
+            "ON CONFLICT (user1_clerk_id, user2_clerk_id) "
+            "DO UPDATE SET last_message_at = excluded.last_message_at RETURNING id",
+            [user1, user2, _db_time(at), _db_time(at)],
+        )
+        return cursor.fetchone()[0]
+
+
+def conversation_get_or_create(*, user_a: str, user_b: str) -> Conversation:
+    if user_a == user_b:
+        raise ServiceError("Cannot open a conversation with yourself", code="self")
+    user1, user2 = sorted((user_a, user_b))
+    conversation = Conversation.objects.filter(user1_id=user1, user2_id=user2).first()
+    if conversation is not None:
+        return conversation
+    table = Conversation._meta.db_table
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (user1_clerk_id, user2_clerk_id, created_at) VALUES (%s, %s, %s) "
+            "ON CONFLICT (user1_clerk_id, user2_clerk_id) DO NOTHING",
+            [user1, user2, _db_time(timezone.now())],
+        )
+    return Conversation.objects.get(user1_id=user1, user2_id=user2)
+
+
+def _contacts_touch(*, sender_id: str, recipient_id: str, preview: str, at) -> None:
+    """Both sides' contact rows, created when missing as the seed does, in one statement.
+
+    The recipient's row gains one unread message; the sender's only the preview and time.
+    Rows go in owner order so two opposite sends lock them in the same order.
+    """
+    rows = sorted([(recipient_id, sender_id, 1), (sender_id, recipient_id, 0)])
+    table = Contact._meta.db_table
+    params = []
+    for owner, contact, unread in rows:
+        params += [owner, contact, preview, _db_time(at), unread, _db_time(at)]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (user_clerk_id, contact_clerk_id, last_message_preview, "
+            "last_message_at, unread_count, created_at) VALUES (%s, %s, %s, %s, %s, %s), (%s, %s, %s, %s, %s, %s) "
+            "ON CONFLICT (user_clerk_id, contact_clerk_id) DO UPDATE SET "
+            "last_message_preview = excluded.last_message_preview, "
+            "last_message_at = excluded.last_message_at, "
+            f"unread_count = {table}.unread_count + excluded.unread_count",
+            params,
+        )
+
+
+def _existing_send(sender_id: str, client_message_id: str | None) -> Message | None:
+    if not client_message_id:
+        return None
+    return Message.objects.filter(sender_id=sender_id, client_message_id=client_message_id).first()
+
+
+def _status_of(message: Message) -> str:
+    if message.is_read:
+        return events.STATUS_READ
+    return events.STATUS_DELIVERED if message.delivered_at else events.STATUS_SAVED
+
+
+def _validate_send(sender_id: str, recipient_id: str, text) -> str:
+    if not isinstance(text, str) or not text.strip():
+        raise ServiceError("Message text must be a non-empty string", code="invalid_text")
+    if len(text) > settings.MESSAGE_MAX_LENGTH:
+        raise ServiceError(
+            f"Message text is longer than {settings.MESSAGE_MAX_LENGTH} characters",
+            code="too_long",
+            details={"maxLength": settings.MESSAGE_MAX_LENGTH, "length": len(text)},
+        )
+    if sender_id == recipient_id:
+        raise ServiceError("Cannot send a message to yourself", code="self")
+    users = {u.clerk_id: u for u in User.objects.filter(clerk_id__in=[sender_id, recipient_id])}
+    sender, recipient = users.get(sender_id), users.get(recipient_id)
+    if sender is None:
+        raise ServiceError("Sender has no profile; create it first with POST /users", code="unknown_sender")
+    if not sender.can_chat:
+        raise ServiceError("Your account cannot send messages", code="sender_suspended")
+    if recipient is None:
+        raise ServiceError("Recipient not found", code="unknown_recipient")
+    if not recipient.can_chat:
+        raise ServiceError("Recipient cannot receive messages", code="recipient_unavailable")
+    return text
+
+
+def message_send(
+    *,
+    sender_id: str,
+    recipient_id: str,
+    text,
+    client_message_id: str | None = None,
+    origin_sid: str | None = None,
+) -> MessageSendResult:
+    """Store one message and tell both users' sockets (except `origin_sid`, which the caller answers).
+
+    Idempotent per (sender, client_message_id): a retry returns the stored message, untouched.
+    """
+    existing = _existing_send(sender_id, client_message_id)
+    if existing is not None:
+        return MessageSendResult(existing, created=False, status=_status_of(existing))
+    text = _validate_send(sender_id, recipient_id, text)
+
+    now = timezone.now()
+    delivered_at = now if presence.is_online(recipient_id) else None
+    try:
+        with transaction.atomic():
+            conversation_id = _conversation_touch(user_a=sender_id, user_b=recipient_id, at=now)
+            message = Message.objects.create(
+                conversation_id=conversation_id,
+                sender_id=sender_id,
+                recipient_id=recipient_id,
+                content=text,
+                client_message_id=client_message_id or None,
+                created_at=now,
+                delivered_at=delivered_at,
+            )
+            _contacts_touch(sender_id=sender_id, recipient_id=recipient_id, preview=text[:PREVIEW_LENGTH], at=now)
+            transaction.on_commit(lambda: _announce_message(message, origin_sid))
+    except IntegrityError:
+        # Two sockets of one sender retried the same clientMessageId at once: the unique
+        # constraint let one in; this one is the retry.
+        existing = _existing_send(sender_id, client_message_id)
+        if existing is None:
+            raise
+        return MessageSendResult(existing, created=False, status=_status_of(existing))
+    return MessageSendResult(message, created=True, status=_status_of(message))
+
+
+def _announce_message(message: Message, origin_sid: str | None) -> None:
+    payload = events.receive_message_payload(message)
+    emitter.emit(events.RECEIVE_MESSAGE, payload, room=events.user_room(message.recipient_id))
+    # The sender's other tabs and devices show the message too; the sending socket already
+    # has it and gets message_sent instead.
+    emitter.emit(events.RECEIVE_MESSAGE, payload, room=events.user_room(message.sender_id), skip_sid=origin_sid)
+
+
+def _mark_read(*, reader_id: str, where_sql: str, where_params: list, read_at) -> list[tuple[int, str]]:
+    """Mark the reader's unread incoming messages matching `where_sql`; returns (id, sender) pairs.
+
+    `AND is_read = false` in the UPDATE makes two concurrent marks count each message once:
+    PostgreSQL re-checks it after the first one commits.
+    """
+    table = Message._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET is_read = %s, read_at = %s, delivered_at = COALESCE(delivered_at, %s) "
+            f"WHERE to_clerk_id = %s AND is_read = %s AND {where_sql} RETURNING id, from_clerk_id",
+            [True, _db_time(read_at), _db_time(read_at), reader_id, False, *where_params],
+        )
+        return sorted(cursor.fetchall())
+
+
+def _announce_read(reader_id: str, read: list[tuple[int, str]], read_at) -> None:
+    emitter.emit(
+        events.MESSAGES_READ,
+        events.messages_read_payload([message_id for message_id, _ in read], read_at),
+        room=events.user_room(reader_id),
+    )
+    by_sender: dict[str, list[int]] = defaultdict(list)
+    for message_id, sender_id in read:
+        by_sender[sender_id].append(message_id)
+    for sender_id, message_ids in by_sender.items():
+        room = events.user_room(sender_id)
+        emitter.emit(events.MESSAGES_READ, events.messages_read_payload(message_ids, read_at, reader_id), room=room)
+        for message_id in message_ids:
+            emitter.emit(
+                events.MESSAGE_DELIVERED,
+                events.message_delivered_payload(message_id, events.STATUS_READ, read_at),
+                room=room,
+            )
+
+
+def messages_mark_read(*, reader_id: str, message_ids: list[int]) -> tuple[list[int], object]:
+    """Mark these messages read, only those addressed to the reader; returns (newly read ids, time)."""
+    if not isinstance(message_ids, list) or not message_ids:
+        raise ServiceError("messageIds must be a non-empty list of message ids", code="invalid_ids")
+    if len(message_ids) > settings.MARK_READ_MAX_IDS:
+        raise ServiceError(f"At most {settings.MARK_READ_MAX_IDS} messageIds at once", code="too_many_ids")
+    if not all(isinstance(i, int) and not isinstance(i, bool) and 0 < i < 2**63 for i in message_ids):
+        raise ServiceError("messageIds must be positive integers", code="invalid_ids")
+    ids = sorted(set(message_ids))
+    read_at = timezone.now()
+    with transaction.atomic():
+        placeholders = ", ".join(["%s"] * len(ids))
+        read = _mark_read(reader_id=reader_id, where_sql=f"id IN ({placeholders})", where_params=ids, read_at=read_at)
+        counts: dict[str, int] = defaultdict(int)
+        for _, sender_id in read:
+            counts[sender_id] += 1
+        for sender_id, count in counts.items():
+            Contact.objects.filter(owner_id=reader_id, contact_id=sender_id).update(
+                unread_count=Greatest(F("unread_count") - count, 0)
+            )
+        if read:
+            transaction.on_commit(lambda: _announce_read(reader_id, read, read_at))
+    return [message_id for message_id, _ in read], read_at
+
+
+def conversation_mark_read(*, reader_id: str, conversation_id: int) -> tuple[list[int], object]:
+    """Mark every incoming message of a conversation read and reset the contact's unread count."""
+    conversation = Conversation.objects.filter(pk=conversation_id).first()
+    if conversation is None or not conversation.has_participant(reader_id):
+        raise NotFoundError("Conversation not found")
+    read_at = timezone.now()
+    with transaction.atomic():
+        read = _mark_read(
+            reader_id=reader_id, where_sql="conversation_id = %s", where_params=[conversation.pk], read_at=read_at
+        )
+        Contact.objects.filter(owner_id=reader_id, contact_id=conversation.other_user_id(reader_id)).update(
+            unread_count=0
+        )
+        if read:
+            transaction.on_commit(lambda: _announce_read(reader_id, read, read_at))
+    return [message_id for message_id, _ in read], read_at
+
+
+def messages_mark_delivered(*, recipient_id: str) -> list[int]:
+    """A user connected: their undelivered incoming messages are delivered now; senders hear of it."""
+    delivered_at = timezone.now()
+    table = Message._meta.db_table
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET delivered_at = %s WHERE to_clerk_id = %s AND delivered_at IS NULL "
+            "RETURNING id, from_clerk_id",
+            [_db_time(delivered_at), recipient_id],
+        )
+        delivered = sorted(cursor.fetchall())
+        if delivered:
+            transaction.on_commit(lambda: _announce_delivered(delivered, delivered_at))
+    return [message_id for message_id, _ in delivered]
+
+
+def _announce_delivered(delivered: list[tuple[int, str]], delivered_at) -> None:
+    for message_id, sender_id in delivered:
+        emitter.emit(
+            events.MESSAGE_DELIVERED,
+            events.message_delivered_payload(message_id, events.STATUS_DELIVERED, delivered_at),
+            room=events.user_room(sender_id),
+        )

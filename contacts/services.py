@@ -1,0 +1,42 @@
+"""Writes of the contacts app."""
+
+from django.db import IntegrityError, transaction
+
+from biosync.errors import NotFoundError, ServiceError
+from contacts.models import Contact
+from users.models import User
+
+
+def contact_add(*, owner_id: str, contact_clerk_id: str, nickname: str | None = None) -> Contact:
+    if contact_clerk_id == owner_id:
+        raise ServiceError("You cannot add yourself as a contact", code="self")
+    if not User.objects.filter(clerk_id=owner_id).exists():
+        raise ServiceError("Create your profile first with POST /users", code="unknown_owner")
+    if not User.objects.filter(clerk_id=contact_clerk_id, is_active=True).exists():
+        raise ServiceError("User not found", code="unknown_user")
+    try:
+        with transaction.atomic():
+            return Contact.objects.create(owner_id=owner_id, contact_id=contact_clerk_id, nickname=nickname or None)
+    except IntegrityError as exc:
+        raise ServiceError("Contact already exists", code="exists") from exc
+
+
+def _own_contact(owner_id: str, contact_id: int) -> Contact:
+    contact = Contact.objects.select_for_update().filter(pk=contact_id, owner_id=owner_id).first()
+    if contact is None:
+        # Someone else's row answers exactly like a missing one.
+        raise NotFoundError("Contact not found")
+    return contact
+
+
+def contact_update(*, owner_id: str, contact_id: int, nickname: str | None) -> Contact:
+    with transaction.atomic():
+        contact = _own_contact(owner_id, contact_id)
+        contact.nickname = nickname or None
+        contact.save(update_fields=["nickname"])
+    return contact
+
+
+def contact_remove(*, owner_id: str, contact_id: int) -> None:
+    with transaction.atomic():
+        _own_contact(owner_id, contact_id).delete()

@@ -1,0 +1,159 @@
+"""Shared fixtures.
+
+The suite runs on whatever DATABASE_URL / REDIS_URL say: unset, SQLite and in-process
+presence; set, PostgreSQL and Redis. `.ci/run` runs it both ways.
+
+Realtime tests talk to a real server: `asgi_server_factory` starts `daphne` processes on free
+ports against the test database, and tests connect real Socket.IO clients to them.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+ROOT = Path(__file__).resolve().parent.parent
+# One Redis namespace per test session: parallel runs sharing a Redis server never meet.
+TEST_REDIS_PREFIX = f"biosync-test-{uuid.uuid4().hex[:10]}"
+
+
+def pytest_configure(config):
+    settings.REDIS_KEY_PREFIX = TEST_REDIS_PREFIX
+    os.environ["REDIS_KEY_PREFIX"] = TEST_REDIS_PREFIX
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests marked `redis` need a shared Redis (several processes); the embedded default has none."""
+    if settings.REDIS_URL:
+        return
+    kept, dropped = [], []
+    for item in items:
+        (dropped if item.get_closest_marker("redis") else kept).append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
+        print(f"\n{len(dropped)} multi-process tests need REDIS_URL; .ci/run's second pass runs them.")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def shared_database_url() -> str:
+    """The URL of the database pytest-django created, for server processes to share it."""
+    from django.db import connection
+
+    params = connection.settings_dict
+    if params["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{params['NAME']}"
+    user = params.get("USER") or "postgres"
+    password = f":{params['PASSWORD']}" if params.get("PASSWORD") else ""
+    host = params.get("HOST") or "127.0.0.1"
+    port = params.get("PORT") or 5432
+    return f"postgres://{user}{password}@{host}:{port}/{params['NAME']}"
+
+
+@dataclass
+class AsgiServer:
+    url: str
+    port: int
+    process: subprocess.Popen
+    log_path: Path
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def stop(self, sig=None) -> None:
+        if self.process.poll() is None:
+            if sig is None:
+                self.process.terminate()
+            else:
+                self.process.send_signal(sig)
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+def _wait_until_up(server: AsgiServer, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.process.poll() is not None:
+            raise RuntimeError(f"server exited early:\n{server.log()}")
+        try:
+            with socket.create_connection(("127.0.0.1", server.port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"server did not start in {timeout}s:\n{server.log()}")
+
+
+@pytest.fixture(scope="session")
+def asgi_server_factory(django_db_setup, django_db_blocker, tmp_path_factory):
+    """Start daphne server processes on the test database; all are stopped at session end."""
+    started: list[AsgiServer] = []
+    with django_db_blocker.unblock():
+        database_url = shared_database_url()
+
+    def start(**extra_env) -> AsgiServer:
+        port = free_port()
+        log_path = tmp_path_factory.mktemp("server") / "server.log"
+        env = {
+            **os.environ,
+            "DATABASE_URL": database_url,
+            "REDIS_URL": settings.REDIS_URL,
+            "REDIS_KEY_PREFIX": TEST_REDIS_PREFIX,
+            "DEBUG": "false",
+            "ALLOWED_HOSTS": "*",
+            "PYTHONUNBUFFERED": "1",
+            **{key: str(value) for key, value in extra_env.items()},
+        }
+        log = open(log_path, "w")
+        process = subprocess.Popen(
+            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "biosync.asgi:application"],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        server = AsgiServer(url=f"http://127.0.0.1:{port}", port=port, process=process, log_path=log_path)
+        started.append(server)
+        _wait_until_up(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def asgi_server(asgi_server_factory) -> AsgiServer:
+    """One shared server process for the realtime and HTTP tests."""
+    return asgi_server_factory()
+
+
+@pytest.fixture
+def make_user(db):
+    """Create a BioSync user with a unique Clerk id (unique also across a shared live server)."""
+    from users.models import User
+
+    def make(name: str = "user", **fields) -> User:
+        clerk_id = f"user_{name}_{uuid.uuid4().hex[:8]}"
+        fields.setdefault("username", f"{name}{uuid.uuid4().hex[:4]}")
+        fields.setdefault("full_name", name.title())
+        fields.setdefault("email", f"{clerk_id}@example.com")
+        return User.objects.create(clerk_id=clerk_id, **fields)
+
+    return make

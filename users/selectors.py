@@ -1,0 +1,23 @@
+"""Reads of the users app."""
+
+from django.db.models import Q
+
+from users.models import User
+
+SEARCH_LIMIT = 10
+
+
+def user_get(*, clerk_id: str) -> User | None:
+    return User.objects.filter(clerk_id=clerk_id).first()
+
+
+def users_search(*, query: str, exclude_clerk_id: str, limit: int = SEARCH_LIMIT) -> list[User]:
+    query = query.strip()
+    if not query:
+        return []
+    matches = (
+        Q(username__icontains=query) | Q(full_name__icontains=query) | Q(email__icontains=query) | Q(clerk_id=query)
+    )
+    return list(
+        User.objects.filter(matches, is_active=True).exclude(clerk_id=exclude_clerk_id).order_by("username", "clerk_id")[:limit]
+    )
