@@ -90,6 +90,20 @@ def bun(explicit: str | None, workdir: Path) -> Path:
     return local
 
 
+def adapt_package_json(pkg: dict) -> dict:
+    """Installable outside its monorepo, with postgres-js for a local PostgreSQL."""
+    pkg = json.loads(json.dumps(pkg))
+    for section in ("dependencies", "devDependencies"):
+        deps = pkg.get(section, {})
+        for name, spec in list(deps.items()):
+            if spec.startswith("workspace:"):
+                del deps[name]  # @app/db: a sibling package the server's own sources never import
+            elif spec.startswith("catalog:"):
+                deps[name] = CATALOG[name]
+    pkg.setdefault("dependencies", {})["postgres"] = "^3.4.5"
+    return pkg
+
+
 def _source_tar(baseline: Path) -> bytes:
     """The old server's files as a tar stream, from a folder or from a git clone's HEAD."""
     if (baseline / "src" / "index.ts").is_file():
@@ -125,15 +139,7 @@ def baseline(source: Path, workdir: Path, bun_path: Path) -> Path:
         for item in nested.iterdir():
             item.rename(dest / item.name)
         shutil.rmtree(dest / "app")
-    pkg = json.loads((dest / "package.json").read_text())
-    for section in ("dependencies", "devDependencies"):
-        deps = pkg.get(section, {})
-        for name, spec in list(deps.items()):
-            if spec.startswith("workspace:"):
-                del deps[name]  # @app/db: a sibling package the server's own sources never import
-            elif spec.startswith("catalog:"):
-                deps[name] = CATALOG[name]
-    pkg["dependencies"]["postgres"] = "^3.4.5"
+    pkg = adapt_package_json(json.loads((dest / "package.json").read_text()))
     (dest / "package.json").write_text(json.dumps(pkg, indent=2) + "\n")
     (dest / "src" / "db" / "connections.ts").write_text(CONNECTIONS_TS)
     (dest / "bench-loopback.ts").write_text(LOOPBACK_TS)
