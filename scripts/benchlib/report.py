@@ -40,9 +40,7 @@ def combine(rows: list[dict]) -> dict:
 
 
 def _f(v, digits=1):
-    if v is None:
-        return "-"
-    return f"{v:,.{digits}f}" if isinstance(v, float) else f"{v:,}"
+    return "-" if v is None else f"{v:,.{digits}f}"
 
 
 def table(scenarios, targets, results) -> str:
@@ -56,7 +54,7 @@ def table(scenarios, targets, results) -> str:
                 continue
             lines.append(
                 f"| {sc} | {t} | {_f(r['msgs_s'])} | {_f(r['p50'])} | {_f(r['p99'])} | {_f(r['ack_p99'])} "
-                f"| {_f(r['sent'])} | {_f(r['lost'])} | {_f(r['dup'])} | {_f(r['failed'])} | {_f(r['stored'])} "
+                f"| {_f(r['sent'], 0)} | {_f(r['lost'], 0)} | {_f(r['dup'], 0)} | {_f(r['failed'], 0)} | {_f(r['stored'], 0)} "
                 f"| {_f(r['server_us'], 0)} | {_f(r['db_us'], 0)} | {_f(r['server_core'])} |")
     return "\n".join(lines)
 
