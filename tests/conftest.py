@@ -157,3 +157,16 @@ def make_user(db):
         return User.objects.create(clerk_id=clerk_id, **fields)
 
     return make
+
+
+@pytest.fixture
+def api_as():
+    """`api_as(user_or_clerk_id)`: a DRF APIClient sending that identity as the frontend does (x-clerk-id)."""
+    from rest_framework.test import APIClient
+
+    def make(who) -> APIClient:
+        client = APIClient()
+        client.credentials(HTTP_X_CLERK_ID=getattr(who, "clerk_id", who))
+        return client
+
+    return make
