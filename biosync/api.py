@@ -13,6 +13,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema_field
 from rest_framework import exceptions, parsers, serializers
 
+from biosync.errors import ServiceError
 from biosync.timestamps import iso_z
 
 MAX_BIGINT = 2**63 - 1
@@ -108,7 +109,7 @@ ID_SCHEMA = {"type": "integer", "minimum": 1, "maximum": MAX_BIGINT}
 def parse_id(raw: str, *, name: str = "id") -> int:
     """A row id from the URL: a positive integer that fits a bigint, else a 400."""
     if not isinstance(raw, str) or not _DIGITS.match(raw) or not 0 < int(raw) <= MAX_BIGINT:
-        raise exceptions.ValidationError({"error": f"{name} must be a positive integer"})
+        raise ServiceError(f"{name} must be a positive integer", code="invalid_id")
     return int(raw)
 
 

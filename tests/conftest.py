@@ -170,3 +170,19 @@ def api_as():
         return client
 
     return make
+
+
+@pytest.fixture
+def mark_online():
+    """`mark_online(user)`: the user has a socket connected, as presence records it; undone afterwards."""
+    from chat.realtime import presence
+
+    marked = []
+
+    def mark(user) -> None:
+        presence.socket_connected(user.clerk_id, f"test-sid-{user.clerk_id}")
+        marked.append(user.clerk_id)
+
+    yield mark
+    for clerk_id in marked:
+        presence.socket_disconnected(clerk_id, f"test-sid-{clerk_id}")

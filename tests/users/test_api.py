@@ -4,25 +4,10 @@ import re
 
 import pytest
 
-from chat.realtime import presence
 from users.models import User
 
 pytestmark = pytest.mark.django_db
 ISO_Z = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
-
-
-@pytest.fixture
-def online():
-    """Mark users online through the presence API, and clean up."""
-    marked = []
-
-    def mark(user):
-        presence.socket_connected(user.clerk_id, f"sid-{user.clerk_id}")
-        marked.append(user.clerk_id)
-
-    yield mark
-    for clerk_id in marked:
-        presence.socket_disconnected(clerk_id, f"sid-{clerk_id}")
 
 
 def test_every_route_needs_an_identity(client):
@@ -54,7 +39,7 @@ def test_me_without_a_profile_is_json_null(api_as):
     assert response["Content-Type"].startswith("application/json")
 
 
-def test_me_returns_the_profile_and_status_follows_presence(api_as, make_user, online):
+def test_me_returns_the_profile_and_status_follows_presence(api_as, make_user, mark_online):
     user = make_user("ada", is_paralyzed=True, image_url="https://img.example/a.png")
     body = api_as(user).get("/users/me").json()
     assert body["clerkId"] == user.clerk_id
@@ -65,7 +50,7 @@ def test_me_returns_the_profile_and_status_follows_presence(api_as, make_user, o
     assert body["fullName"] == "Ada" and body["username"] == user.username and body["email"] == user.email
     # GET /users/me itself does not flip the stored status (the seed did).
     assert User.objects.get(pk=user.pk).status == "offline"
-    online(user)
+    mark_online(user)
     assert api_as(user).get("/users/me").json()["status"] == "online"
 
 
@@ -174,13 +159,13 @@ def test_patch_me_refuses_wrong_types(api_as, make_user, body):
     assert user.is_paralyzed is True
 
 
-def test_search_matches_username_full_name_email_case_insensitively(api_as, make_user, online):
+def test_search_matches_username_full_name_email_case_insensitively(api_as, make_user, mark_online):
     me = make_user("searcher", full_name="Zed Searcher")
     a = make_user("alpha", username="Alphonse", full_name="Al P", email="al@corp.example")
     b = make_user("beta", username="bee", full_name="Beatrice ALPHA", email="b@x.example")
     c = make_user("gamma", username="gam", full_name="G", email="ALPHA@mail.example")
     make_user("delta", username="dd", full_name="D", email="d@x.example")
-    online(b)
+    mark_online(b)
     body = api_as(me).get("/users/search", {"q": "alph"}).json()
     found = {u["clerkId"]: u for u in body["users"]}
     assert set(found) == {a.clerk_id, b.clerk_id, c.clerk_id}
