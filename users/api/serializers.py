@@ -6,10 +6,11 @@ from users.models import User, UserStatus
 from users.selectors import status_of
 
 
-class UserStatusMixin(serializers.Serializer):
-    """`status` from presence: the serializer context carries `online`, a set of clerk ids."""
+class UserStatusMixin:
+    """`status` from presence: the serializer context carries `online`, a set of clerk ids.
 
-    status = serializers.SerializerMethodField()
+    Each serializer declares `status = serializers.SerializerMethodField()` where it wants it.
+    """
 
     @extend_schema_field(serializers.ChoiceField(choices=UserStatus.choices))
     def get_status(self, user) -> str:
