@@ -3,7 +3,7 @@ from django.urls import path
 from chat.api.views import ConversationViewSet
 
 urlpatterns = [
-    path("conversations", ConversationViewSet.as_view({"get": "list"}), name="conversations"),
+    path("conversations", ConversationViewSet.as_view({"get": "index"}), name="conversations"),
     path(
         "conversations/<str:id>/messages",
         ConversationViewSet.as_view({"get": "messages"}),

@@ -73,7 +73,7 @@ class ConversationViewSet(viewsets.ViewSet):
         summary="The caller's conversations, newest first",
         responses={200: ConversationListSerializer, 401: UNAUTHORIZED},
     )
-    def list(self, request):
+    def index(self, request):
         me = request.user.clerk_id
         conversations = selectors.conversations_list(clerk_id=me)
         others = [selectors.other_user(c, me) for c in conversations]

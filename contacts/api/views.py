@@ -52,7 +52,7 @@ class ContactViewSet(viewsets.ViewSet):
             401: UNAUTHORIZED,
         },
     )
-    def list(self, request):
+    def index(self, request):
         contacts = selectors.contacts_list(owner_id=request.user.clerk_id)
         online = online_ids(c.contact_id for c in contacts)
         return Response(ContactListSerializer({"contacts": contacts}, context={"online": online}).data)

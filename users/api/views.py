@@ -44,7 +44,11 @@ class UserViewSet(viewsets.ViewSet):
         description="`null` (status 200) means the signed-in user has no profile: the app shows onboarding. "
         "`status` follows socket presence; this call does not change it.",
         responses={
-            200: OpenApiResponse(ProfileSerializer(allow_null=True), examples=[PROFILE_EXAMPLE]),
+            200: OpenApiResponse(
+                # Profile or null; the Profile component itself comes from the other routes.
+                {"allOf": [{"$ref": "#/components/schemas/Profile"}], "nullable": True},
+                examples=[PROFILE_EXAMPLE, OpenApiExample("No profile yet", value=None, response_only=True)],
+            ),
             401: UNAUTHORIZED,
         },
     )
