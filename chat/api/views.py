@@ -71,7 +71,30 @@ class ConversationViewSet(viewsets.ViewSet):
     @extend_schema(
         operation_id="conversations_list",
         summary="The caller's conversations, newest first",
-        responses={200: ConversationListSerializer, 401: UNAUTHORIZED},
+        responses={
+            200: OpenApiResponse(
+                ConversationListSerializer,
+                examples=[
+                    OpenApiExample(
+                        "Conversations",
+                        value={
+                            "conversations": [
+                                {
+                                    "id": 5,
+                                    "otherUserClerkId": "user_789",
+                                    "createdAt": "2025-11-05T10:00:00.000Z",
+                                    "lastMessageAt": "2025-11-06T12:30:00.000Z",
+                                    "unreadCount": 1,
+                                    "lastMessage": MESSAGE_EXAMPLE,
+                                    "otherUser": OTHER_USER_EXAMPLE,
+                                }
+                            ]
+                        },
+                    )
+                ],
+            ),
+            401: UNAUTHORIZED,
+        },
     )
     def index(self, request):
         me = request.user.clerk_id
@@ -133,7 +156,25 @@ class ConversationViewSet(viewsets.ViewSet):
         description="Also resets the caller's unread count for that contact; the senders hear of it over Socket.IO.",
         parameters=[CONVERSATION_ID],
         request=None,
-        responses={200: MarkReadResponseSerializer, 400: BAD_REQUEST, 401: UNAUTHORIZED, 404: NOT_PARTICIPANT},
+        responses={
+            200: OpenApiResponse(
+                MarkReadResponseSerializer,
+                examples=[
+                    OpenApiExample(
+                        "Read",
+                        value={
+                            "success": True,
+                            "conversationId": 5,
+                            "messageIds": [123, 124],
+                            "readAt": "2025-11-06T12:35:00.000Z",
+                        },
+                    )
+                ],
+            ),
+            400: BAD_REQUEST,
+            401: UNAUTHORIZED,
+            404: NOT_PARTICIPANT,
+        },
     )
     def read(self, request, id):
         conversation_id = parse_id(id)

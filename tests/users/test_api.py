@@ -105,7 +105,8 @@ def test_create_profile_refuses_wrong_types(api_as, body):
 
 @pytest.mark.parametrize(
     "raw",
-    [b"{", b"{'isParalyzed': true}", b"\xff\xfe", b"[" * 100_000 + b"]" * 100_000, b"null"],
+    [b"{", b"{'isParalyzed': true}", b"\xff\xfe", b"[" * 100_000 + b"]" * 100_000, b"null", b'{"isParalyzed": NaN}',
+     b'{"isParalyzed": true} trailing'],
 )
 def test_malformed_json_is_400(api_as, raw):
     response = api_as("user_hostile").post("/users", raw, content_type="application/json")
@@ -119,6 +120,15 @@ def test_lone_surrogates_in_strings_are_400_not_a_database_error(api_as):
     assert response.status_code == 400
     assert response.json()["error"].startswith("username:")
     assert not User.objects.filter(pk="user_hostile").exists()
+
+
+def test_oversized_bodies_are_413(api_as, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    raw = b'{"isParalyzed": true, "fullName": "' + b"x" * 2000 + b'"}'
+    response = api_as("user_big").post("/users", raw, content_type="application/json")
+    assert response.status_code == 413
+    assert response.json() == {"error": "Request body too large"}
+    assert not User.objects.filter(pk="user_big").exists()
 
 
 def test_form_bodies_are_415(api_as):
