@@ -34,7 +34,11 @@ urlpatterns = [
     path("", include("chat.api.urls")),
     # API documentation: the OpenAPI document at the seed's /doc, Scalar at the seed's /scalar.
     path("doc", SpectacularJSONAPIView.as_view(), name="schema"),
-    path("scalar", TemplateView.as_view(template_name="scalar.html", extra_context={"schema_url": "/doc"}), name="scalar"),
+    path(
+        "scalar",
+        TemplateView.as_view(template_name="scalar.html", extra_context={"schema_url": "/doc"}),
+        name="scalar",
+    ),
     path("docs/swagger", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("docs/redoc", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
     path("admin/", admin.site.urls),

@@ -15,5 +15,5 @@ def contacts_list(*, owner_id: str) -> list[Contact]:
 
 
 def nicknames_of(*, owner_id: str, clerk_ids) -> dict[str, str | None]:
-    rows = Contact.objects.filter(owner_id=owner_id, contact_id__in=list(clerk_ids)).values_list("contact_id", "nickname")
-    return dict(rows)
+    rows = Contact.objects.filter(owner_id=owner_id, contact_id__in=list(clerk_ids))
+    return dict(rows.values_list("contact_id", "nickname"))

@@ -45,7 +45,12 @@ MESSAGES_RESPONSE = OpenApiResponse(
     examples=[
         OpenApiExample(
             "Page",
-            value={"conversationId": 5, "otherUser": OTHER_USER_EXAMPLE, "messages": [MESSAGE_EXAMPLE], "hasMore": False},
+            value={
+                "conversationId": 5,
+                "otherUser": OTHER_USER_EXAMPLE,
+                "messages": [MESSAGE_EXAMPLE],
+                "hasMore": False,
+            },
         )
     ],
 )
@@ -116,7 +121,9 @@ class ConversationViewSet(viewsets.ViewSet):
         responses={200: MESSAGES_RESPONSE, 400: BAD_REQUEST, 401: UNAUTHORIZED, 404: NOT_PARTICIPANT},
     )
     def messages(self, request, id):
-        conversation = selectors.conversation_for_participant(conversation_id=parse_id(id), clerk_id=request.user.clerk_id)
+        conversation = selectors.conversation_for_participant(
+            conversation_id=parse_id(id), clerk_id=request.user.clerk_id
+        )
         if conversation is None:
             raise NotFoundError("Conversation not found")
         return Response(_messages_body(request, conversation))
@@ -147,7 +154,9 @@ class ConversationViewSet(viewsets.ViewSet):
         if not valid_clerk_id(contactClerkId):
             raise NotFoundError("User not found")
         conversation = services.conversation_open(clerk_id=request.user.clerk_id, other_clerk_id=contactClerkId)
-        conversation = selectors.conversation_for_participant(conversation_id=conversation.pk, clerk_id=request.user.clerk_id)
+        conversation = selectors.conversation_for_participant(
+            conversation_id=conversation.pk, clerk_id=request.user.clerk_id
+        )
         return Response(_messages_body(request, conversation))
 
     @extend_schema(
@@ -178,7 +187,9 @@ class ConversationViewSet(viewsets.ViewSet):
     )
     def read(self, request, id):
         conversation_id = parse_id(id)
-        message_ids, read_at = services.conversation_mark_read(reader_id=request.user.clerk_id, conversation_id=conversation_id)
+        message_ids, read_at = services.conversation_mark_read(
+            reader_id=request.user.clerk_id, conversation_id=conversation_id
+        )
         return Response(
             MarkReadResponseSerializer(
                 {"success": True, "conversationId": conversation_id, "messageIds": message_ids, "readAt": read_at}

@@ -29,7 +29,9 @@ CONTACT_EXAMPLE = {
     "lastSeenAt": "2025-11-06T12:31:00.000Z",
     "createdAt": "2025-11-05T10:00:00.000Z",
 }
-CONTACT_ID = OpenApiParameter("id", ID_SCHEMA, OpenApiParameter.PATH, description="The contact row's id (from GET /contacts).")
+CONTACT_ID = OpenApiParameter(
+    "id", ID_SCHEMA, OpenApiParameter.PATH, description="The contact row's id (from GET /contacts)."
+)
 CONTACT_NOT_FOUND = error_response("Not one of your contacts", "Contact not found")
 
 
@@ -60,7 +62,8 @@ class ContactViewSet(viewsets.ViewSet):
     @extend_schema(
         operation_id="contacts_create",
         summary="Add a user to the caller's contacts",
-        description="400 for an unknown or deactivated user, yourself, an existing contact, or a caller without a profile.",
+        description="400 for an unknown or deactivated user, yourself, an existing contact, "
+        "or a caller without a profile.",
         request=ContactCreateSerializer,
         responses={
             200: OpenApiResponse(

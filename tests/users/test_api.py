@@ -132,13 +132,16 @@ def test_oversized_bodies_are_413(api_as, settings):
 
 
 def test_form_bodies_are_415(api_as):
-    response = api_as("user_hostile").post("/users", "isParalyzed=true", content_type="application/x-www-form-urlencoded")
+    response = api_as("user_hostile").post(
+        "/users", "isParalyzed=true", content_type="application/x-www-form-urlencoded"
+    )
     assert response.status_code == 415
     assert "error" in response.json()
 
 
 def test_unknown_fields_are_ignored(api_as):
-    response = api_as("user_extra").post("/users", {"isParalyzed": True, "clerkId": "user_other", "admin": True}, format="json")
+    body = {"isParalyzed": True, "clerkId": "user_other", "admin": True}
+    response = api_as("user_extra").post("/users", body, format="json")
     assert response.status_code == 200
     assert response.json()["clerkId"] == "user_extra"
     assert not User.objects.filter(pk="user_other").exists()

@@ -63,7 +63,11 @@ class UserViewSet(viewsets.ViewSet):
         operation_id="users_create",
         summary="Create the caller's profile",
         request=ProfileCreateSerializer,
-        responses={200: OpenApiResponse(ProfileSerializer, examples=[PROFILE_EXAMPLE]), 400: BAD_REQUEST, 401: UNAUTHORIZED},
+        responses={
+            200: OpenApiResponse(ProfileSerializer, examples=[PROFILE_EXAMPLE]),
+            400: BAD_REQUEST,
+            401: UNAUTHORIZED,
+        },
         examples=[OpenApiExample("Onboarding", value={"isParalyzed": True}, request_only=True)],
     )
     def create(self, request):
