@@ -1,59 +1,17 @@
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import viewsets
 from rest_framework.response import Response
 
 from biosync.api import BAD_REQUEST, ID_SCHEMA, UNAUTHORIZED, error_response, parse_id, validated
 from biosync.errors import NotFoundError
 from chat import selectors, services
-from chat.api.serializers import (
-    ConversationListSerializer,
-    MarkReadResponseSerializer,
-    MessagesQuerySerializer,
-    MessagesResponseSerializer,
-)
+from chat.api.examples import CONVERSATIONS_RESPONSE, MESSAGES_RESPONSE, READ_RESPONSE
+from chat.api.serializers import ConversationListSerializer, MessagesQuerySerializer, MessagesResponseSerializer
 from users.authentication import CLERK_ID_PATTERN, valid_clerk_id
 from users.selectors import online_ids
 
 CONVERSATION_ID = OpenApiParameter("id", ID_SCHEMA, OpenApiParameter.PATH, description="The conversation's id.")
 NOT_PARTICIPANT = error_response("Not one of your conversations", "Conversation not found")
-MESSAGE_EXAMPLE = {
-    "id": 123,
-    "conversationId": 5,
-    "fromClerkId": "user_789",
-    "toClerkId": "user_123456",
-    "content": "Hey, how are you?",
-    "messageType": "text",
-    "isRead": True,
-    "readAt": "2025-11-06T12:35:00.000Z",
-    "createdAt": "2025-11-06T12:30:00.000Z",
-    "deliveredAt": "2025-11-06T12:30:00.000Z",
-    "isMine": False,
-    "removed": False,
-    "clientMessageId": None,
-}
-OTHER_USER_EXAMPLE = {
-    "clerkId": "user_789",
-    "username": "john",
-    "fullName": "John Doe",
-    "profileImage": None,
-    "nickname": "Johnny",
-    "isParalyzed": False,
-    "status": "offline",
-}
-MESSAGES_RESPONSE = OpenApiResponse(
-    MessagesResponseSerializer,
-    examples=[
-        OpenApiExample(
-            "Page",
-            value={
-                "conversationId": 5,
-                "otherUser": OTHER_USER_EXAMPLE,
-                "messages": [MESSAGE_EXAMPLE],
-                "hasMore": False,
-            },
-        )
-    ],
-)
 
 
 def _messages_body(request, conversation) -> dict:
@@ -76,30 +34,7 @@ class ConversationViewSet(viewsets.ViewSet):
     @extend_schema(
         operation_id="conversations_list",
         summary="The caller's conversations, newest first",
-        responses={
-            200: OpenApiResponse(
-                ConversationListSerializer,
-                examples=[
-                    OpenApiExample(
-                        "Conversations",
-                        value={
-                            "conversations": [
-                                {
-                                    "id": 5,
-                                    "otherUserClerkId": "user_789",
-                                    "createdAt": "2025-11-05T10:00:00.000Z",
-                                    "lastMessageAt": "2025-11-06T12:30:00.000Z",
-                                    "unreadCount": 1,
-                                    "lastMessage": MESSAGE_EXAMPLE,
-                                    "otherUser": OTHER_USER_EXAMPLE,
-                                }
-                            ]
-                        },
-                    )
-                ],
-            ),
-            401: UNAUTHORIZED,
-        },
+        responses={200: CONVERSATIONS_RESPONSE, 401: UNAUTHORIZED},
     )
     def index(self, request):
         me = request.user.clerk_id
@@ -165,25 +100,7 @@ class ConversationViewSet(viewsets.ViewSet):
         description="Also resets the caller's unread count for that contact; the senders hear of it over Socket.IO.",
         parameters=[CONVERSATION_ID],
         request=None,
-        responses={
-            200: OpenApiResponse(
-                MarkReadResponseSerializer,
-                examples=[
-                    OpenApiExample(
-                        "Read",
-                        value={
-                            "success": True,
-                            "conversationId": 5,
-                            "messageIds": [123, 124],
-                            "readAt": "2025-11-06T12:35:00.000Z",
-                        },
-                    )
-                ],
-            ),
-            400: BAD_REQUEST,
-            401: UNAUTHORIZED,
-            404: NOT_PARTICIPANT,
-        },
+        responses={200: READ_RESPONSE, 400: BAD_REQUEST, 401: UNAUTHORIZED, 404: NOT_PARTICIPANT},
     )
     def read(self, request, id):
         conversation_id = parse_id(id)
