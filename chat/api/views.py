@@ -6,7 +6,12 @@ from biosync.api import BAD_REQUEST, ID_SCHEMA, UNAUTHORIZED, error_response, pa
 from biosync.errors import NotFoundError
 from chat import selectors, services
 from chat.api.examples import CONVERSATIONS_RESPONSE, MESSAGES_RESPONSE, READ_RESPONSE
-from chat.api.serializers import ConversationListSerializer, MessagesQuerySerializer, MessagesResponseSerializer
+from chat.api.serializers import (
+    ConversationListSerializer,
+    MarkReadResponseSerializer,
+    MessagesQuerySerializer,
+    MessagesResponseSerializer,
+)
 from users.authentication import CLERK_ID_PATTERN, valid_clerk_id
 from users.selectors import online_ids
 
