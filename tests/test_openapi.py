@@ -111,8 +111,12 @@ def test_browsable_api_renders_html_for_a_browser_with_the_header(client, make_u
     response = client.get("/users/me", HTTP_ACCEPT="text/html", HTTP_X_CLERK_ID=me.clerk_id)
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/html")
-    assert me.clerk_id in response.content.decode()
-    assert client.get("/contacts", HTTP_ACCEPT="text/html").status_code == 401
+    html = response.content.decode()
+    assert f"signed in as {me.clerk_id}" in html
+    assert "Brow Ser" in html
+    anonymous = client.get("/contacts", HTTP_ACCEPT="text/html")
+    assert anonymous.status_code == 401
+    assert "no identity: send an <code>x-clerk-id</code> header" in anonymous.content.decode()
 
 
 # --- The whole document against the live server -------------------------------------------------
