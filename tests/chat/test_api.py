@@ -241,3 +241,29 @@ def test_mark_read_marks_incoming_messages_and_resets_unread(api_as, pair):
     messages = api_as(bob).get(f"/conversations/{conversation_id}/messages").json()["messages"]
     assert [m["isRead"] for m in messages] == [True, True, False]
     assert all(ISO_Z.match(m["readAt"]) for m in messages[:2])
+
+
+def test_conversations_list_query_count_does_not_grow_with_conversations(api_as, make_user):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    me = make_user("me")
+
+    def count():
+        with CaptureQueriesContext(connection) as queries:
+            response = api_as(me).get("/conversations")
+        assert response.status_code == 200
+        return len(queries), len(response.json()["conversations"])
+
+    send(make_user("first"), me, "hi")
+    one = count()
+    for i in range(20):
+        other = make_user(f"o{i}")
+        Contact.objects.create(owner=me, contact=other, nickname=f"n{i}")
+        if i % 2:
+            send(other, me, "hello")
+        else:
+            send(me, other, "hey")
+    twenty_one = count()
+    assert (one[1], twenty_one[1]) == (1, 21)
+    assert one[0] == twenty_one[0] <= 3
