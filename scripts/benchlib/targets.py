@@ -55,6 +55,9 @@ class Target:
     def db_pids(self) -> list[int]:
         return self.env.pg.backend_pids(self.db) if self.db else []
 
+    def redis_pids(self) -> list[int]:
+        return []
+
     def stored(self, prefix: str) -> int | None:
         return self.env.pg.count_messages(self.db, prefix) if self.db else None
 
@@ -80,6 +83,11 @@ class Ours(Target):
         status, _ = http("POST", f"{self.rest_url}/users", headers={"x-clerk-id": probe},
                          body={"isParalyzed": False})
         self.user_setup = "http" if status in (200, 201) else "manage"
+
+    def redis_pids(self) -> list[int]:
+        # The local redis-server, when there is exactly one (it is shared: others' use counts too).
+        found = [int(d.name) for d in Path("/proc").iterdir() if d.name.isdigit() and _comm(d) == "redis-server"]
+        return found if len(found) == 1 else []
 
     def create_users(self, prefix: str, count: int) -> None:
         code = (
@@ -132,6 +140,13 @@ class RelayNode(Target):
         self.socket_url = f"http://127.0.0.1:{sport}"
         self._spawn(["node", str(self.env.tools / "ceilings" / "relay_node.mjs"), "--host", "127.0.0.1",
                      "--port", str(sport), "--max-seconds", "3600"], env={}, cwd=self.env.workdir)
+
+
+def _comm(proc_dir: Path) -> str:
+    try:
+        return (proc_dir / "comm").read_text().strip()
+    except OSError:
+        return ""
 
 
 def _prefixed_env(prefix: str) -> dict:
