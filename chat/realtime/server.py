@@ -2,10 +2,16 @@
 
 import socketio
 from django.conf import settings
+from engineio.payload import Payload
 
 from chat.realtime import emitter
 
 SOCKETIO_PATH = "socket.io"
+
+# A long-polling client that reconnects flushes its whole outbox in one POST (the JS client
+# splits only by bytes). python-engineio refuses more than 16 packets per POST and drops
+# them all; the body stays bounded by max_http_buffer_size (1 MB) anyway.
+Payload.max_decode_packets = 1000
 
 
 def _client_manager():

@@ -7,8 +7,12 @@ import asyncio
 from collections import defaultdict
 
 import socketio
+from engineio.payload import Payload
 
 TIMEOUT = 10.0
+# python-engineio's client drops a whole long-polling response with more than 16 packets (and
+# then the connection); the browser client has no such limit, and a burst produces more.
+Payload.max_decode_packets = 1000
 
 
 class Client:
