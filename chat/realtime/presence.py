@@ -13,11 +13,15 @@ The API is synchronous on purpose: services call it from worker threads, through
 
 from __future__ import annotations
 
+import functools
+import logging
 import math
 import threading
 import time
 
 from django.conf import settings
+
+logger = logging.getLogger(__name__)
 
 _lock = threading.Lock()
 _local: dict[str, str] = {}  # this process's registered sockets: sid -> clerk id
@@ -103,7 +107,33 @@ def _ttl() -> int:
     return math.ceil(settings.PRESENCE_LEASE_SECONDS) * 2
 
 
+def _tolerant(default):
+    """Redis down: answer as if nobody else were online, and keep chatting.
+
+    The database stays the source of truth (a message is stored, only marked "saved"); when
+    Redis is back the heartbeat finds this process's lost leases and records them again.
+    """
+
+    def decorate(function):
+        @functools.wraps(function)
+        def run(*args, **kwargs):
+            try:
+                return function(*args, **kwargs)
+            except Exception as exc:
+                import redis
+
+                if not isinstance(exc, redis.RedisError):
+                    raise
+                logger.warning("presence: Redis unavailable in %s: %s", function.__name__, exc)
+                return default() if callable(default) else default
+
+        return run
+
+    return decorate
+
+
 # --- reads ------------------------------------------------------------------------------------
+@_tolerant(list)
 def sids_of(clerk_id: str) -> list[str]:
     """The user's live sockets, on every process."""
     client = redis_client()
@@ -113,6 +143,7 @@ def sids_of(clerk_id: str) -> list[str]:
     return client.zrangebyscore(_user_key(clerk_id), f"({time.time()}", "+inf")
 
 
+@_tolerant(set)
 def online_among(clerk_ids) -> set[str]:
     ids = list(dict.fromkeys(clerk_ids))
     client = redis_client()
@@ -143,6 +174,7 @@ def is_local(sid: str) -> bool:
 
 
 # --- writes -----------------------------------------------------------------------------------
+@_tolerant(False)
 def socket_connected(clerk_id: str, sid: str) -> bool:
     """Record a socket; True when it is the user's first anywhere (the user just came online)."""
     with _lock:
@@ -159,6 +191,7 @@ def socket_connected(clerk_id: str, sid: str) -> bool:
     return before == 0
 
 
+@_tolerant(False)
 def socket_disconnected(clerk_id: str, sid: str) -> bool:
     """Forget a socket; True when it was the user's last anywhere (the user just went offline)."""
     with _lock:
@@ -177,6 +210,7 @@ def socket_disconnected(clerk_id: str, sid: str) -> bool:
     return remaining == 0
 
 
+@_tolerant(list)
 def renew() -> list[tuple[str, str]]:
     """Extend this process's leases; returns (clerk id, sid) of live sockets whose lease was lost.
 
@@ -195,6 +229,7 @@ def renew() -> list[tuple[str, str]]:
     return [tuple(member.rsplit("|", 1)) for member in missing]
 
 
+@_tolerant(list)
 def sweep() -> list[str]:
     """Delete expired leases (of crashed processes); returns users left with no live socket."""
     client = redis_client()

@@ -6,14 +6,18 @@ Synchronous, like presence: it runs in the worker thread of the call it guards.
 
 from __future__ import annotations
 
+import logging
 import math
 import threading
 import time
 
+import redis
 from django.conf import settings
 
 from biosync.errors import ServiceError
 from chat.realtime import presence
+
+logger = logging.getLogger(__name__)
 
 MESSAGES = "messages"
 TYPING = "typing"
@@ -42,7 +46,12 @@ def _count(kind: str, clerk_id: str) -> int:
     pipe = client.pipeline(transaction=False)
     pipe.incr(key)
     pipe.expire(key, math.ceil(window) + 1)
-    return pipe.execute()[0]
+    try:
+        return pipe.execute()[0]
+    except redis.RedisError as exc:
+        # Fail open: a Redis outage must not stop people from chatting.
+        logger.warning("rate limit: Redis unavailable: %s", exc)
+        return 0
 
 
 def check(kind: str, clerk_id: str) -> None:

@@ -14,6 +14,13 @@ SOCKETIO_PATH = "socket.io"
 Payload.max_decode_packets = 1000
 
 
+class JsonPacket(socketio.packet.Packet):
+    """Never scans outgoing payloads for binary data (ours have none): about ten times cheaper
+    per emit than the default packet. Binary events from clients are still decoded."""
+
+    uses_binary_events = False
+
+
 def _client_manager():
     if settings.REDIS_URL:
         # python-socketio's own Redis manager is the one pub/sub path between processes: it
@@ -31,6 +38,7 @@ def build_server() -> socketio.AsyncServer:
         # An explicit list: an empty list would disable the origin check altogether.
         cors_allowed_origins=list(settings.CORS_ORIGIN),
         cors_credentials=True,
+        serializer=JsonPacket,
         logger=False,
         engineio_logger=False,
     )

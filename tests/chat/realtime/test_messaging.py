@@ -122,3 +122,18 @@ async def test_both_users_can_message_each_other_in_one_conversation(asgi_server
     assert first["conversationId"] == second["conversationId"]
     assert (await b.next("receive_message"))["text"] == "hi bob"
     assert (await a.next("receive_message"))["text"] == "hi alice"
+
+
+@pytest.fixture(scope="module")
+def server_without_redis(asgi_server_factory):
+    # Port 1: every Redis call is refused, as during an outage.
+    return asgi_server_factory(REDIS_URL="redis://127.0.0.1:1/0")
+
+
+async def test_a_redis_outage_does_not_stop_chat_on_one_process(server_without_redis, clients, alice, bob):
+    sender = await clients(server_without_redis, alice.clerk_id)
+    receiver = await clients(server_without_redis, bob.clerk_id)
+    ack = await sender.send(bob.clerk_id, "still stored")
+    # Presence is unknown, so the message counts as saved; local sockets still get it live.
+    assert ack["success"] is True and ack["status"] == "saved"
+    assert (await receiver.next("receive_message"))["text"] == "still stored"
