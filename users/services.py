@@ -53,14 +53,16 @@ def user_presence_refresh(*, clerk_id: str) -> str | None:
             return status
         now = timezone.now()
         User.objects.filter(clerk_id=clerk_id).update(status=status, last_seen_at=now, updated_at=now)
-        watchers = list(Contact.objects.filter(contact_id=clerk_id).values_list("owner_id", flat=True))
-        transaction.on_commit(lambda: _announce_status(clerk_id, status, now, watchers))
+        transaction.on_commit(lambda: _announce_status(clerk_id, status, now))
     return status
 
 
-def _announce_status(clerk_id: str, status: str, at, watchers: list[str]) -> None:
+def _announce_status(clerk_id: str, status: str, at) -> None:
     from chat.realtime import emitter, events, presence
 
+    # Read after commit, not under the row lock: a transaction holding one table's lock while
+    # waiting for another's can deadlock with table-wide locks (TRUNCATE, migrations).
+    watchers = list(Contact.objects.filter(contact_id=clerk_id).values_list("owner_id", flat=True))
     online = presence.online_among(watchers)
     for owner_id in watchers:
         if owner_id not in online:
