@@ -16,6 +16,8 @@ Payload.max_decode_packets = 1000
 
 
 class Client:
+    """`transport`: "websocket", "polling", or "polling+websocket" (start polling, then upgrade)."""
+
     def __init__(self, url: str, transport: str = "websocket"):
         self.url = url
         self.transport = transport
@@ -38,7 +40,7 @@ class Client:
 
     async def connect(self, auth=None, headers=None) -> Client:
         await self.sio.connect(
-            self.url, transports=[self.transport], auth=auth, headers=headers or {}, wait_timeout=TIMEOUT
+            self.url, transports=self.transport.split("+"), auth=auth, headers=headers or {}, wait_timeout=TIMEOUT
         )
         return self
 
