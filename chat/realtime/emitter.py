@@ -74,7 +74,9 @@ async def _disconnect_sids(sids: list[str]) -> None:
 def disconnect_user(clerk_id: str) -> int:
     """Disconnect every socket of a user on every process (suspension, deletion); returns how many.
 
-    Their disconnect handlers then update presence and status as for any disconnect.
+    Their disconnect handlers then update presence and status as for any disconnect. Like
+    every emit, call it from sync code after commit (`transaction.on_commit`): inside the
+    server it waits for the local disconnects, whose handlers write the user's row.
     """
     from chat.realtime import presence
 

@@ -66,13 +66,21 @@ class ChatNamespace(socketio.AsyncNamespace):
                 await self._bind(sid, identity)
         except (IdentityError, ServiceError) as exc:
             raise ConnectionRefusedError(str(exc)) from exc
+        except Exception as exc:
+            logger.exception("socket connect failed")
+            raise ConnectionRefusedError("Internal error; try again") from exc
 
     async def on_disconnect(self, sid, reason=None):
+        # Queued behind the socket's pending events, so a registration in flight is undone too.
         async with self._locks.setdefault(sid, asyncio.Lock()):
-            clerk_id = await self._user(sid)
-            await typing.typing_socket_gone(sid=sid)
-            if clerk_id is not None:
-                await call(services.socket_disconnect, clerk_id=clerk_id, sid=sid)
+            try:
+                clerk_id = await self._user(sid)
+                await typing.typing_socket_gone(sid=sid)
+                if clerk_id is not None:
+                    await call(services.socket_disconnect, clerk_id=clerk_id, sid=sid)
+            except Exception:
+                # The heartbeat forgets sockets the server no longer has.
+                logger.exception("socket disconnect failed")
         self._locks.pop(sid, None)
 
     @event(events.REGISTER_USER, registered=False)
