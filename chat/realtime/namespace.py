@@ -143,10 +143,10 @@ class ChatNamespace(socketio.AsyncNamespace):
 
     async def _typing_target(self, sid, clerk_id, data) -> str:
         recipient_id = payloads.typing(data, clerk_id)
-        session = await self.get_session(sid)
-        if recipient_id in session["typing_ok"]:
-            await call(ratelimit.check, ratelimit.TYPING, clerk_id)
-        else:
+        async with self.session(sid) as session:
+            if recipient_id in session["typing_ok"]:
+                await call(ratelimit.check, ratelimit.TYPING, clerk_id)
+                return recipient_id
             await call(
                 ratelimit.guarded, ratelimit.TYPING, clerk_id, services.typing_partner_check,
                 sender_id=clerk_id, recipient_id=recipient_id,

@@ -137,3 +137,21 @@ async def test_a_redis_outage_does_not_stop_chat_on_one_process(server_without_r
     # Presence is unknown, so the message counts as saved; local sockets still get it live.
     assert ack["success"] is True and ack["status"] == "saved"
     assert (await receiver.next("receive_message"))["text"] == "still stored"
+
+
+async def test_concurrent_senders_in_both_directions_all_succeed(asgi_server, clients, make_user, transport):
+    users = [await db(make_user)(f"u{i}") for i in range(4)]
+    sockets = [await clients(asgi_server, user.clerk_id, transport) for user in users]
+    pairs = [(i, j) for i in range(4) for j in range(4) if i != j]
+
+    async def burst(i, j):
+        return await asyncio.gather(*(sockets[i].send(users[j].clerk_id, f"{i}->{j} #{n}") for n in range(5)))
+
+    results = await asyncio.gather(*(burst(i, j) for i, j in pairs))
+
+    failures = [ack for acks in results for ack in acks if not ack["success"]]
+    assert failures == []
+    from contacts.models import Contact
+
+    unread = await db(lambda: {(c.owner_id, c.contact_id): c.unread_count for c in Contact.objects.all()})()
+    assert unread == {(users[j].clerk_id, users[i].clerk_id): 5 for i, j in pairs}
