@@ -59,7 +59,8 @@ def check(kind: str, clerk_id: str) -> None:
     if _count(kind, clerk_id) > limit:
         window = settings.RATE_LIMIT_WINDOW_SECONDS
         raise ServiceError(
-            f"Too many {kind} events: at most {limit} per {window:g} seconds; try again shortly",
+            f"Too many {'messages' if kind == MESSAGES else 'typing events'}: at most {limit} per {window:g} seconds; "
+            "try again shortly",
             code="rate_limited",
             details={"limit": limit, "windowSeconds": window},
         )
