@@ -4,9 +4,12 @@ how the old server's package.json is made installable. (Its speed runs are scrip
 import sys
 from pathlib import Path
 
+import pytest
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
 
 from benchlib import prepare, report  # noqa: E402
+from benchlib.scenarios import Scenario  # noqa: E402
 
 
 def roles(server_pid, n_db=0, redis=False):
@@ -70,3 +73,11 @@ def test_old_package_json_installs_outside_its_monorepo_on_postgres_js():
     assert out["dependencies"] == {"zod": "^4.1.11", "hono": "^4.8.2", "postgres": "^3.4.5"}
     assert out["devDependencies"] == {"tsdown": "^0.15.5", "typescript": "^5.8.2"}
     assert pkg["dependencies"]["zod"] == "catalog:"  # the input is left alone
+
+
+def test_scenarios_are_closed_or_open_loop():
+    assert Scenario.parse("200x8").args() == ["--window", "8"]
+    assert Scenario.parse("200@150").args() == ["--rate", "150"]
+    for bad in ("201x1", "200", "200x0", "x8", "200y8"):
+        with pytest.raises(ValueError):
+            Scenario.parse(bad)
