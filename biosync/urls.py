@@ -2,6 +2,8 @@ from django.contrib import admin
 from django.http import JsonResponse
 from django.urls import include, path
 
+from users.webhooks import clerk_webhook
+
 
 def root(request):
     return JsonResponse({"status": "OK", "message": "BioSync backend is running"})
@@ -10,6 +12,7 @@ def root(request):
 urlpatterns = [
     path("", root, name="root"),
     path("admin/", admin.site.urls),
+    path("webhooks/clerk", clerk_webhook, name="clerk-webhook"),
 ]
 
 handler400 = "biosync.api_errors.bad_request"
