@@ -63,11 +63,20 @@ class _PemKey:
     _pem: str | None = None
     _key = None
 
+    @staticmethod
+    def normalized(pem: str) -> str:
+        """A PEM however an env file mangled it: one line, spaces for newlines, or no armour."""
+        body = re.sub(r"-----(BEGIN|END) (RSA )?PUBLIC KEY-----|\\n|\s", "", pem)
+        rsa_pkcs1 = "BEGIN RSA PUBLIC KEY" in pem
+        label = "RSA PUBLIC KEY" if rsa_pkcs1 else "PUBLIC KEY"
+        lines = [body[i : i + 64] for i in range(0, len(body), 64)]
+        return "\n".join([f"-----BEGIN {label}-----", *lines, f"-----END {label}-----", ""])
+
     @classmethod
     def get(cls, pem: str):
         if pem != cls._pem:
             try:
-                key = serialization.load_pem_public_key(pem.encode())
+                key = serialization.load_pem_public_key(cls.normalized(pem).encode())
             except ValueError as exc:
                 raise IdentityError("Server's CLERK_JWT_KEY is not a PEM public key") from exc
             if not isinstance(key, rsa.RSAPublicKey):
