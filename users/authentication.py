@@ -250,7 +250,8 @@ def socket_identity_at_connect(environ: dict, auth) -> Identity | None:
         return None
     token = None
     if isinstance(auth, dict) and isinstance(auth.get("token"), str):
-        token = auth["token"]
+        token = auth["token"].strip()
+        token = _bearer(token) or token  # `auth: {token: "Bearer …"}` is a common slip
     token = token or _bearer(environ.get("HTTP_AUTHORIZATION"))
     if not token:
         from urllib.parse import parse_qs
