@@ -2,7 +2,7 @@
 
 from django.db.models import Q
 
-from users.models import User
+from users.models import User, UserStatus
 
 SEARCH_LIMIT = 10
 
@@ -21,3 +21,14 @@ def users_search(*, query: str, exclude_clerk_id: str, limit: int = SEARCH_LIMIT
     return list(
         User.objects.filter(matches, is_active=True).exclude(clerk_id=exclude_clerk_id).order_by("username", "clerk_id")[:limit]
     )
+
+
+def online_ids(clerk_ids) -> set[str]:
+    """Which of these users have a socket connected somewhere: status comes from presence, not the DB."""
+    from chat.realtime import presence
+
+    return presence.online_among(list(clerk_ids))
+
+
+def status_of(clerk_id: str, online: set[str]) -> str:
+    return UserStatus.ONLINE if clerk_id in online else UserStatus.OFFLINE
