@@ -207,8 +207,8 @@ def identity_profile_sync(identity: Identity) -> None:
     fingerprint = tuple(sorted(profile.items()))
     if _synced_profiles.get(identity.clerk_id) == fingerprint:
         return
-    if user_sync_from_claims(clerk_id=identity.clerk_id, claims=identity.claims) is None:
-        return  # no profile yet: POST /users creates it
+    # Before the user's POST /users the profile waits (PendingProfile) and user_create takes it.
+    user_sync_from_claims(clerk_id=identity.clerk_id, claims=identity.claims)
     if len(_synced_profiles) >= SYNCED_PROFILES_MAX:
         _synced_profiles.clear()
     _synced_profiles[identity.clerk_id] = fingerprint

@@ -91,15 +91,11 @@ def profile_from_claims(claims: dict) -> dict:
 
 
 def user_sync_from_claims(*, clerk_id: str, claims: dict) -> User | None:
-    """Update an existing user's profile from token claims; None when the user has no profile."""
+    """Apply the profile fields of token claims: to the user, or kept for their `POST /users`."""
     profile = profile_from_claims(claims)
-    with transaction.atomic():
-        user = User.objects.select_for_update().filter(clerk_id=clerk_id).first()
-        if user is None:
-            return None
-        if profile:
-            _profile_save(user, profile)
-    return user
+    if not profile:
+        return None
+    return user_upsert_from_clerk(clerk_id=clerk_id, profile=profile)
 
 
 # --- From Clerk webhooks ---------------------------------------------------------------------

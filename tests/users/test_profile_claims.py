@@ -5,7 +5,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
-from users.models import User
+from users.models import PendingProfile, User
 
 pytestmark = [pytest.mark.urls("tests.users.urls_whoami"), pytest.mark.django_db]
 
@@ -41,6 +41,8 @@ def test_claims_without_profile_fields_cost_nothing(clerk_mode, clerk_key, make_
     assert len(queries) == 0
 
 
-def test_claims_of_a_user_without_profile_create_nothing(clerk_mode, clerk_key):
+def test_claims_before_onboarding_wait_for_post_users(clerk_mode, clerk_key):
     assert get(clerk_key.mint("user_newcomer", **CLAIMS)).status_code == 200
+    # No profile is created behind the user's back: GET /users/me stays null until POST /users.
     assert not User.objects.filter(clerk_id="user_newcomer").exists()
+    assert PendingProfile.objects.get(clerk_id="user_newcomer").username == "alice"
