@@ -96,7 +96,7 @@ async def test_a_token_cannot_register_as_another_user(clerk_server, clerk_key, 
     peer = await Peer().connect(clerk_server.url, token=clerk_key.mint(alice.clerk_id), headers={"x-clerk-id": bob.clerk_id})
     try:
         refused = await peer.register(bob.clerk_id)
-        assert refused["success"] is False and refused["error"]
+        assert refused["success"] is False and "does not match" in refused["error"]
         # The socket stays alice's, whatever the header or the payload said.
         assert (await peer.register(alice.clerk_id))["clerkId"] == alice.clerk_id
     finally:
@@ -110,7 +110,7 @@ async def test_a_token_cannot_send_as_another_user(clerk_server, clerk_key, trio
         await peer.register(alice.clerk_id)
         await peer.client.emit("send_message", {"fromClerkId": bob.clerk_id, "toClerkId": carol.clerk_id, "text": "as bob"})
         failed = await peer.next("message_failed")
-        assert failed["error"]
+        assert "fromClerkId" in failed["error"]
     finally:
         await peer.close()
     assert not await Message.objects.filter(sender_id=bob.clerk_id).aexists()
