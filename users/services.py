@@ -8,6 +8,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from biosync.errors import NotFoundError, ServiceError
+from contacts.models import Contact
 from users.models import PendingProfile, User, UserStatus, WebhookDelivery
 
 PROFILE_FIELDS = ("username", "full_name", "email", "image_url")
@@ -187,3 +188,53 @@ def clerk_webhook_apply(*, svix_id: str, event_type: str, data) -> str:
             clerk_updated_at=updated_at if isinstance(updated_at, int) and not isinstance(updated_at, bool) else None,
         )
         return "applied"
+
+
+def user_presence_refresh(*, clerk_id: str) -> str | None:
+    """Make `users.status` follow presence; when it changes, tell the user's watchers after commit.
+
+    Presence is read under the user's row lock, so two racing refreshes (a socket leaving on
+    one process while another connects elsewhere) end on the state presence has last.
+    Returns the status, or None for a user without a profile.
+    """
+    from chat.realtime import presence
+
+    with transaction.atomic():
+        user = User.objects.select_for_update().filter(clerk_id=clerk_id).only("clerk_id", "status").first()
+        if user is None:
+            return None
+        status = UserStatus.ONLINE if presence.is_online(clerk_id) else UserStatus.OFFLINE
+        if user.status == status:
+            return status
+        now = timezone.now()
+        User.objects.filter(clerk_id=clerk_id).update(status=status, last_seen_at=now, updated_at=now)
+        transaction.on_commit(lambda: _announce_status(clerk_id, status, now))
+    return status
+
+
+def _announce_status(clerk_id: str, status: str, at) -> None:
+    from chat.realtime import emitter, events, presence
+
+    # Read after commit, not under the row lock: a transaction holding one table's lock while
+    # waiting for another's can deadlock with table-wide locks (TRUNCATE, migrations).
+    watchers = list(Contact.objects.filter(contact_id=clerk_id).values_list("owner_id", flat=True))
+    online = presence.online_among(watchers)
+    for owner_id in watchers:
+        if owner_id not in online:
+            continue
+        room = events.user_room(owner_id)
+        emitter.emit(events.USER_STATUS, events.user_status_payload(clerk_id, status, at), room=room)
+        if status == UserStatus.OFFLINE:
+            # A typing indicator whose timer died with a crashed process ends here at the latest.
+            emitter.emit(events.USER_TYPING, events.user_typing_payload(clerk_id, False), room=room)
+
+
+def users_presence_reconcile() -> list[str]:
+    """Users marked online that presence no longer knows (a restart, a lost Redis) go offline."""
+    from chat.realtime import presence
+
+    marked = list(User.objects.filter(status=UserStatus.ONLINE).values_list("clerk_id", flat=True))
+    stale = sorted(set(marked) - presence.online_among(marked))
+    for clerk_id in stale:
+        user_presence_refresh(clerk_id=clerk_id)
+    return stale
