@@ -154,9 +154,7 @@ def user_deactivate(*, clerk_id: str) -> User | None:
 def _sockets_disconnect(clerk_id: str) -> None:
     from chat.realtime import emitter
 
-    disconnect_user = getattr(emitter, "disconnect_user", None)
-    if disconnect_user is not None:
-        disconnect_user(clerk_id)
+    emitter.disconnect_user(clerk_id)
 
 
 def clerk_webhook_apply(*, svix_id: str, event_type: str, data) -> str:
