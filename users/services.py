@@ -143,10 +143,9 @@ def user_deactivate(*, clerk_id: str) -> User | None:
         user = User.objects.select_for_update().filter(clerk_id=clerk_id).first()
         if user is None:
             return None
-        if user.is_active or user.status != UserStatus.OFFLINE:
+        if user.is_active:
             user.is_active = False
-            user.status = UserStatus.OFFLINE
-            user.save(update_fields=["is_active", "status", "updated_at"])
+            user.save(update_fields=["is_active", "updated_at"])
         transaction.on_commit(lambda: _sockets_disconnect(clerk_id))
     return user
 
@@ -155,6 +154,9 @@ def _sockets_disconnect(clerk_id: str) -> None:
     from chat.realtime import emitter
 
     emitter.disconnect_user(clerk_id)
+    # Status follows presence, not this write, so the user's contacts hear `user_status offline`
+    # (from the disconnect handlers, or here for a status no socket backs any more).
+    user_presence_refresh(clerk_id=clerk_id)
 
 
 def clerk_webhook_apply(*, svix_id: str, event_type: str, data) -> str:

@@ -88,12 +88,14 @@ def test_an_older_update_arriving_late_is_ignored(make_user):
     assert profile(user.clerk_id)[0] == "newer"
 
 
-def test_user_deleted_deactivates_and_keeps_messages(make_user):
+def test_user_deleted_deactivates_and_keeps_messages(make_user, django_capture_on_commit_callbacks):
     alice, bob = make_user("alice"), make_user("bob")
     message_send(sender_id=bob.clerk_id, recipient_id=alice.clerk_id, text="hello")
+    # A status no socket backs (a crashed process): the deactivation repairs it after commit.
     User.objects.filter(clerk_id=alice.clerk_id).update(status="online")
 
-    response = deliver("user.deleted", {"id": alice.clerk_id, "object": "user", "deleted": True})
+    with django_capture_on_commit_callbacks(execute=True):
+        response = deliver("user.deleted", {"id": alice.clerk_id, "object": "user", "deleted": True})
     assert response.status_code == 200 and response.json()["result"] == "deactivated"
 
     alice.refresh_from_db()
