@@ -80,9 +80,13 @@ async def test_valid_token_connects_as_its_subject(clerk_server, clerk_key, trio
 async def test_bad_token_is_refused_at_the_handshake(clerk_server, clerk_key, other_key, case):
     token = None if case == "missing" else bad_tokens(clerk_key, other_key, "user_alice")[case]
     peer = Peer()
+    reasons = []
+    peer.client.on("connect_error", lambda data=None: reasons.append(data))
     with pytest.raises(socketio.exceptions.ConnectionError):
         await peer.connect(clerk_server.url, token=token)
     assert not peer.client.connected
+    # The client learns why (socket.io-client: the `connect_error` event's message).
+    assert reasons and "session token" in str(reasons[0]), reasons
 
 
 async def test_x_clerk_id_alone_is_no_identity(clerk_server, trio):
