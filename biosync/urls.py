@@ -7,6 +7,8 @@ from rest_framework import permissions, serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from users.webhooks import clerk_webhook
+
 
 class RootView(APIView):
     """Liveness for humans and load balancers; needs no identity."""
@@ -42,6 +44,7 @@ urlpatterns = [
     path("docs/swagger", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("docs/redoc", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
     path("admin/", admin.site.urls),
+    path("webhooks/clerk", clerk_webhook, name="clerk-webhook"),
 ]
 
 handler400 = "biosync.api_errors.bad_request"
