@@ -151,7 +151,9 @@ def message_send(
     text = _validate_send(sender_id, recipient_id, text)
 
     now = timezone.now()
-    delivered_at = now if presence.is_online(recipient_id) else None
+    # A socket of the recipient on this process gets the message from this process itself.
+    online = presence.has_local_socket(recipient_id) or presence.is_online(recipient_id)
+    delivered_at = now if online else None
     try:
         with transaction.atomic():
             conversation_id = _conversation_touch(user_a=sender_id, user_b=recipient_id, at=now)
