@@ -109,6 +109,41 @@ def _status_of(message: Message) -> str:
     return events.STATUS_DELIVERED if message.delivered_at else events.STATUS_SAVED
 
 
+def _chat_states(*clerk_ids: str) -> dict[str, User]:
+    """The users' chat-relevant fields only, as unsaved User objects (for `can_chat`).
+
+    Raw SQL: on every send, compiling the equivalent queryset cost more CPU than the query.
+    """
+    meta = User._meta
+    columns = ", ".join(meta.get_field(name).column for name in ("clerk_id", "is_active", "suspended_at"))
+    placeholders = ", ".join(["%s"] * len(clerk_ids))
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {columns} FROM {meta.db_table} WHERE {meta.pk.column} IN ({placeholders})", clerk_ids)
+        rows = cursor.fetchall()
+    return {
+        clerk_id: User(clerk_id=clerk_id, is_active=bool(is_active), suspended_at=suspended_at)
+        for clerk_id, is_active, suspended_at in rows
+    }
+
+
+def _message_insert(message: Message) -> Message:
+    """INSERT … RETURNING id of a new message: what `Message.objects.create` does (no signal
+    receivers exist for it) without compiling a query on every send."""
+    fields = [f for f in Message._meta.concrete_fields if not f.primary_key]
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    values = [f.get_db_prep_save(getattr(message, f.attname), connection) for f in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {Message._meta.db_table} ({columns}) VALUES ({', '.join(['%s'] * len(fields))}) "
+            f"RETURNING {Message._meta.pk.column}",
+            values,
+        )
+        message.pk = cursor.fetchone()[0]
+    message._state.adding = False
+    message._state.db = connection.alias
+    return message
+
+
 def _validate_send(sender_id: str, recipient_id: str, text) -> str:
     if not isinstance(text, str) or not text.strip():
         raise ServiceError("Message text must be a non-empty string", code="invalid_text")
@@ -120,7 +155,7 @@ def _validate_send(sender_id: str, recipient_id: str, text) -> str:
         )
     if sender_id == recipient_id:
         raise ServiceError("Cannot send a message to yourself", code="self")
-    users = {u.clerk_id: u for u in User.objects.filter(clerk_id__in=[sender_id, recipient_id])}
+    users = _chat_states(sender_id, recipient_id)
     sender, recipient = users.get(sender_id), users.get(recipient_id)
     if sender is None:
         raise ServiceError("Sender has no profile; create it first with POST /users", code="unknown_sender")
@@ -157,14 +192,16 @@ def message_send(
     try:
         with transaction.atomic():
             conversation_id = _conversation_touch(user_a=sender_id, user_b=recipient_id, at=now)
-            message = Message.objects.create(
-                conversation_id=conversation_id,
-                sender_id=sender_id,
-                recipient_id=recipient_id,
-                content=text,
-                client_message_id=client_message_id or None,
-                created_at=now,
-                delivered_at=delivered_at,
+            message = _message_insert(
+                Message(
+                    conversation_id=conversation_id,
+                    sender_id=sender_id,
+                    recipient_id=recipient_id,
+                    content=text,
+                    client_message_id=client_message_id or None,
+                    created_at=now,
+                    delivered_at=delivered_at,
+                )
             )
             _contacts_touch(sender_id=sender_id, recipient_id=recipient_id, preview=text[:PREVIEW_LENGTH], at=now)
             transaction.on_commit(lambda: _announce_message(message, origin_sid))
