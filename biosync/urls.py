@@ -2,6 +2,8 @@ from django.contrib import admin
 from django.http import JsonResponse
 from django.urls import include, path
 
+from biosync import health
+
 
 def root(request):
     return JsonResponse({"status": "OK", "message": "BioSync backend is running"})
@@ -10,6 +12,9 @@ def root(request):
 urlpatterns = [
     path("", root, name="root"),
     path("admin/", admin.site.urls),
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
+    path("metrics", health.metrics, name="metrics"),
 ]
 
 handler400 = "biosync.api_errors.bad_request"
