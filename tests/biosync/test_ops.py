@@ -150,3 +150,14 @@ def test_readyz_is_503_naming_redis_when_redis_stops(asgi_server_factory, throwa
     finally:
         server.stop()
     assert "readyz.down" in server.log()
+
+
+@pytest.mark.django_db
+def test_each_request_is_one_log_line_without_its_query_string(client, caplog):
+    with caplog.at_level(logging.DEBUG, logger="biosync.http"):
+        client.get("/no/such/route", {"q": "private search words"})
+        client.get("/healthz")
+    lines = [r for r in caplog.records if getattr(r, "event", None) == "http.request"]
+    assert [(r.path, r.status, r.levelname) for r in lines] == [("/no/such/route", 404, "INFO"), ("/healthz", 200, "DEBUG")]
+    assert all(r.duration_ms >= 0 for r in lines)
+    assert "private search words" not in caplog.text
