@@ -19,7 +19,18 @@ from biosync.logging import log_event
 
 logger = logging.getLogger("chat.send")
 
-CONNECTED_SOCKETS = Gauge("biosync_connected_sockets", "Socket.IO connections open on this process")
+CONNECTED_SOCKETS = Gauge("biosync_connected_sockets", "Sockets of identified users connected to this process")
+
+
+def _connected_sockets() -> int:
+    # Read from presence at scrape time, so no connect/disconnect path can forget to count.
+    from chat.realtime import presence
+
+    local = getattr(presence, "local_sockets", None)
+    return len(local()) if local is not None else sum(len(s) for s in presence._sockets.values())
+
+
+CONNECTED_SOCKETS.set_function(_connected_sockets)
 MESSAGES_STORED = Counter("biosync_messages_stored_total", "Messages stored (retries of a stored message not counted)")
 SEND_LATENCY = Histogram(
     "biosync_send_latency_seconds",

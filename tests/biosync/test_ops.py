@@ -161,3 +161,15 @@ def test_each_request_is_one_log_line_without_its_query_string(client, caplog):
     assert [(r.path, r.status, r.levelname) for r in lines] == [("/no/such/route", 404, "INFO"), ("/healthz", 200, "DEBUG")]
     assert all(r.duration_ms >= 0 for r in lines)
     assert "private search words" not in caplog.text
+
+
+def test_connected_sockets_gauge_follows_presence():
+    from chat.realtime import presence
+
+    before = _sample("biosync_connected_sockets")
+    presence.socket_connected("user_gauge", "sid-gauge-1")
+    try:
+        assert _sample("biosync_connected_sockets") == before + 1
+    finally:
+        presence.socket_disconnected("user_gauge", "sid-gauge-1")
+    assert _sample("biosync_connected_sockets") == before
