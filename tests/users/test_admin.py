@@ -132,11 +132,12 @@ def test_unsuspend_action_lifts_and_logs(client, moderator, make_user):
 
 def test_suspension_fields_cannot_be_edited_in_the_form(client, moderator, make_user):
     ann = make_user("ann")
-    client.post(
+    response = client.post(
         f"/admin/users/user/{ann.pk}/change/",
         {"username": ann.username, "full_name": "New Name", "email": ann.email, "image_url": "",
          "suspended_at_0": "2020-01-01", "suspended_at_1": "00:00:00", "suspension_reason": "sneaky"},
     )
+    assert (response.status_code, response["Location"]) == (302, "/admin/users/user/")
     ann.refresh_from_db()
     assert ann.full_name == "New Name"
     assert ann.suspended_at is None and ann.suspension_reason == ""
