@@ -20,7 +20,9 @@ _RESERVED = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskN
 
 def log_event(logger: logging.Logger, event: str, *, level: int = logging.INFO, **fields) -> None:
     if logger.isEnabledFor(level):
-        logger.log(level, event, extra={"event": event, **fields})
+        # A field named like a LogRecord attribute (name, args, ...) would make logging raise.
+        extra = {(f"{key}_" if key in _RESERVED else key): value for key, value in fields.items()}
+        logger.log(level, event, extra={**extra, "event": event})
 
 
 class JsonFormatter(logging.Formatter):

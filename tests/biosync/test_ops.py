@@ -84,13 +84,14 @@ def test_json_log_lines_carry_the_event_fields_and_timing():
     handler.emit = records.append
     logger.addHandler(handler)
     try:
-        log_event(logger, "thing.done", item_id=7, duration_ms=1.5)
+        log_event(logger, "thing.done", item_id=7, duration_ms=1.5, name="clashes with LogRecord.name")
     finally:
         logger.removeHandler(handler)
     line = JsonFormatter().format(records[0])
     assert "\n" not in line
     body = json.loads(line)
     assert body["event"] == "thing.done" and body["item_id"] == 7 and body["duration_ms"] == 1.5
+    assert body["name_"] == "clashes with LogRecord.name"
     assert body["level"] == "INFO" and body["ts"].endswith("Z") and body["logger"] == "biosync.test"
 
 
