@@ -4,6 +4,7 @@ The seed's frontend reads `error`; DRF's default bodies (`{"detail": ...}` or pe
 would reach it as undefined.
 """
 
+from django.core.exceptions import RequestDataTooBig
 from django.http import JsonResponse
 from rest_framework import exceptions
 from rest_framework.response import Response
@@ -24,6 +25,8 @@ def _first_message(detail) -> str:
 
 
 def error_body_exception_handler(exc, context):
+    if isinstance(exc, RequestDataTooBig):
+        return Response({"error": "Request body too large"}, status=413)
     if isinstance(exc, ServiceError):
         body = {"error": exc.message}
         if exc.details is not None:

@@ -181,6 +181,12 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["users.authentication.ClerkIdentityAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # JSON only: the frontend sends JSON, and a single parser keeps the browsable API's form raw JSON.
+    "DEFAULT_PARSER_CLASSES": ["biosync.api.SafeJSONParser"],
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
     "EXCEPTION_HANDLER": "biosync.api_errors.error_body_exception_handler",
     "UNAUTHENTICATED_USER": None,
 }
@@ -190,6 +196,11 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "REST API of the BioSync chat backend (the realtime protocol is Socket.IO).",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The documentation itself needs no identity.
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {"UserStatusEnum": "users.models.UserStatus"},
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",

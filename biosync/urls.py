@@ -1,16 +1,48 @@
 from django.contrib import admin
-from django.http import JsonResponse
 from django.urls import include, path
+from django.views.generic import TemplateView
+from drf_spectacular.utils import OpenApiExample, extend_schema, inline_serializer
+from drf_spectacular.views import SpectacularJSONAPIView, SpectacularRedocView, SpectacularSwaggerView
+from rest_framework import permissions, serializers
+from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from biosync import health
 
 
-def root(request):
-    return JsonResponse({"status": "OK", "message": "BioSync backend is running"})
+class RootView(APIView):
+    """Liveness for humans and load balancers; needs no identity."""
+
+    authentication_classes = []
+    permission_classes = [permissions.AllowAny]
+
+    @extend_schema(
+        operation_id="root",
+        summary="Server is up",
+        auth=[],
+        responses={
+            200: inline_serializer("Health", {"status": serializers.CharField(), "message": serializers.CharField()})
+        },
+        examples=[OpenApiExample("OK", value={"status": "OK", "message": "BioSync backend is running"})],
+    )
+    def get(self, request):
+        return Response({"status": "OK", "message": "BioSync backend is running"})
 
 
 urlpatterns = [
-    path("", root, name="root"),
+    path("", RootView.as_view(), name="root"),
+    path("", include("users.api.urls")),
+    path("", include("contacts.api.urls")),
+    path("", include("chat.api.urls")),
+    # API documentation: the OpenAPI document at the seed's /doc, Scalar at the seed's /scalar.
+    path("doc", SpectacularJSONAPIView.as_view(), name="schema"),
+    path(
+        "scalar",
+        TemplateView.as_view(template_name="scalar.html", extra_context={"schema_url": "/doc"}),
+        name="scalar",
+    ),
+    path("docs/swagger", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    path("docs/redoc", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
     path("admin/", admin.site.urls),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),

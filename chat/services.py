@@ -350,3 +350,29 @@ def message_restore(*, message_id: int, moderator=None) -> Message:
     log_event(logger, "message.restored", message_id=message.id, conversation_id=message.conversation_id,
               moderator=getattr(moderator, "pk", None), changed=changed)
     return message
+
+
+# --- REST: the chat screen opens a conversation by the other user's id ----------------------
+# (GET /conversations/with/{clerkId}/messages; kept apart from the realtime services above)
+def conversation_open(*, clerk_id: str, other_clerk_id: str) -> Conversation:
+    """The pair's conversation, created when missing. 404 for an unknown user; a deactivated
+    user's existing conversation still opens (its history stays readable), a new one does not."""
+    if clerk_id == other_clerk_id:
+        raise ServiceError("Cannot open a conversation with yourself", code="self")
+    users = {u.clerk_id: u for u in User.objects.filter(clerk_id__in=[clerk_id, other_clerk_id])}
+    other = users.get(other_clerk_id)
+    if other is None:
+        raise NotFoundError("User not found")
+    if clerk_id not in users:
+        raise ServiceError("Create your profile first with POST /users", code="unknown_owner")
+    user1, user2 = sorted((clerk_id, other_clerk_id))
+    existing = Conversation.objects.filter(user1_id=user1, user2_id=user2).first()
+    if existing is not None:
+        return existing
+    if not other.is_active:
+        raise NotFoundError("User not found")
+    try:
+        return conversation_get_or_create(user_a=clerk_id, user_b=other_clerk_id)
+    except IntegrityError as exc:
+        # One of the two users was deleted between the check and the insert.
+        raise NotFoundError("User not found") from exc

@@ -157,3 +157,32 @@ def make_user(db):
         return User.objects.create(clerk_id=clerk_id, **fields)
 
     return make
+
+
+@pytest.fixture
+def api_as():
+    """`api_as(user_or_clerk_id)`: a DRF APIClient sending that identity as the frontend does (x-clerk-id)."""
+    from rest_framework.test import APIClient
+
+    def make(who) -> APIClient:
+        client = APIClient()
+        client.credentials(HTTP_X_CLERK_ID=getattr(who, "clerk_id", who))
+        return client
+
+    return make
+
+
+@pytest.fixture
+def mark_online():
+    """`mark_online(user)`: the user has a socket connected, as presence records it; undone afterwards."""
+    from chat.realtime import presence
+
+    marked = []
+
+    def mark(user) -> None:
+        presence.socket_connected(user.clerk_id, f"test-sid-{user.clerk_id}")
+        marked.append(user.clerk_id)
+
+    yield mark
+    for clerk_id in marked:
+        presence.socket_disconnected(clerk_id, f"test-sid-{clerk_id}")

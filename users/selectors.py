@@ -2,7 +2,7 @@
 
 from django.db.models import Q
 
-from users.models import User
+from users.models import User, UserStatus
 
 SEARCH_LIMIT = 10
 
@@ -42,3 +42,14 @@ def user_connect_refusal(*, clerk_id: str) -> str | None:
 
 def user_can_connect(*, clerk_id: str) -> bool:
     return user_connect_refusal(clerk_id=clerk_id) is None
+
+
+def online_ids(clerk_ids) -> set[str]:
+    """Which of these users have a socket connected somewhere: status comes from presence, not the DB."""
+    from chat.realtime import presence
+
+    return presence.online_among(list(clerk_ids))
+
+
+def status_of(clerk_id: str, online: set[str]) -> str:
+    return UserStatus.ONLINE if clerk_id in online else UserStatus.OFFLINE

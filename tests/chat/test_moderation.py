@@ -167,3 +167,18 @@ def test_sending_and_moderating_log_no_message_text(caplog, pair):
     for record in caplog.records:
         formatted = caplog.handler.format(record) + str(vars(record))
         assert "XYZZY" not in formatted
+
+
+def test_rest_hides_a_removed_message_from_both_participants(api_as, pair):
+    ann, bob = pair
+    _send(ann, bob, "fine")
+    bad = _send(bob, ann, "abusive words")
+    message_remove(message_id=bad.id)
+    for reader in (ann, bob):
+        api = api_as(reader)
+        body = api.get(f"/conversations/{bad.conversation_id}/messages").json()
+        shown = {m["id"]: m for m in body["messages"]}
+        assert shown[bad.id]["content"] == "" and shown[bad.id]["removed"] is True
+        assert "abusive" not in str(body)
+        assert "abusive" not in str(api.get("/contacts").json())
+        assert "abusive" not in str(api.get("/conversations").json())

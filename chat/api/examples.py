@@ -1,0 +1,79 @@
+"""OpenAPI response examples of the conversation routes."""
+
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse
+
+from chat.api.serializers import ConversationListSerializer, MarkReadResponseSerializer, MessagesResponseSerializer
+
+MESSAGE_EXAMPLE = {
+    "id": 123,
+    "conversationId": 5,
+    "fromClerkId": "user_789",
+    "toClerkId": "user_123456",
+    "content": "Hey, how are you?",
+    "messageType": "text",
+    "isRead": True,
+    "readAt": "2025-11-06T12:35:00.000Z",
+    "createdAt": "2025-11-06T12:30:00.000Z",
+    "deliveredAt": "2025-11-06T12:30:00.000Z",
+    "isMine": False,
+    "removed": False,
+    "clientMessageId": None,
+}
+OTHER_USER_EXAMPLE = {
+    "clerkId": "user_789",
+    "username": "john",
+    "fullName": "John Doe",
+    "profileImage": None,
+    "nickname": "Johnny",
+    "isParalyzed": False,
+    "status": "offline",
+}
+MESSAGES_RESPONSE = OpenApiResponse(
+    MessagesResponseSerializer,
+    examples=[
+        OpenApiExample(
+            "Page",
+            value={
+                "conversationId": 5,
+                "otherUser": OTHER_USER_EXAMPLE,
+                "messages": [MESSAGE_EXAMPLE],
+                "hasMore": False,
+            },
+        )
+    ],
+)
+CONVERSATIONS_RESPONSE = OpenApiResponse(
+    ConversationListSerializer,
+    examples=[
+        OpenApiExample(
+            "Conversations",
+            value={
+                "conversations": [
+                    {
+                        "id": 5,
+                        "otherUserClerkId": "user_789",
+                        "createdAt": "2025-11-05T10:00:00.000Z",
+                        "lastMessageAt": "2025-11-06T12:30:00.000Z",
+                        "unreadCount": 1,
+                        "lastMessage": MESSAGE_EXAMPLE,
+                        "otherUser": OTHER_USER_EXAMPLE,
+                    }
+                ]
+            },
+        )
+    ],
+)
+READ_RESPONSE = OpenApiResponse(
+    MarkReadResponseSerializer,
+    examples=[
+        OpenApiExample(
+            "Read",
+            value={
+                "success": True,
+                "conversationId": 5,
+                "messageIds": [123, 124],
+                "readAt": "2025-11-06T12:35:00.000Z",
+            },
+        )
+    ],
+)

@@ -1,0 +1,109 @@
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from biosync.api import IsoDateTimeField, QueryIntegerField
+from chat.selectors import MESSAGES_DEFAULT_LIMIT, MESSAGES_MAX_LIMIT
+from users.api.serializers import UserStatusMixin
+
+
+class MessageSerializer(serializers.Serializer):
+    """A message as the caller sees it. One removed by a moderator keeps its place with its content hidden."""
+
+    id = serializers.IntegerField()
+    conversationId = serializers.IntegerField(source="conversation_id")
+    fromClerkId = serializers.CharField(source="sender_id")
+    toClerkId = serializers.CharField(source="recipient_id")
+    content = serializers.SerializerMethodField(help_text='"" when removed by a moderator.')
+    messageType = serializers.CharField(source="message_type")
+    isRead = serializers.BooleanField(source="is_read")
+    readAt = IsoDateTimeField(source="read_at", allow_null=True)
+    createdAt = IsoDateTimeField(source="created_at")
+    deliveredAt = IsoDateTimeField(source="delivered_at", allow_null=True)
+    isMine = serializers.SerializerMethodField()
+    removed = serializers.SerializerMethodField(help_text="True when a moderator removed it.")
+    clientMessageId = serializers.CharField(source="client_message_id", allow_null=True)
+
+    def get_content(self, message) -> str:
+        return "" if message.removed_at is not None else message.content
+
+    def get_isMine(self, message) -> bool:
+        return message.sender_id == self.context["me"]
+
+    def get_removed(self, message) -> bool:
+        return message.removed_at is not None
+
+
+class OtherUserSerializer(UserStatusMixin, serializers.Serializer):
+    """The other participant, with the caller's nickname for them and live presence."""
+
+    clerkId = serializers.CharField(source="clerk_id")
+    username = serializers.CharField()
+    fullName = serializers.CharField(source="full_name")
+    profileImage = serializers.SerializerMethodField()
+    nickname = serializers.SerializerMethodField()
+    isParalyzed = serializers.BooleanField(source="is_paralyzed")
+    status = serializers.SerializerMethodField()
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_profileImage(self, user) -> str | None:
+        return user.image_url or None
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_nickname(self, user) -> str | None:
+        return self.context.get("nicknames", {}).get(user.clerk_id)
+
+
+class MessagesResponseSerializer(serializers.Serializer):
+    conversationId = serializers.IntegerField()
+    otherUser = OtherUserSerializer(allow_null=True)
+    messages = MessageSerializer(many=True)
+    hasMore = serializers.BooleanField(help_text="More messages lie beyond this page, in the direction it was read.")
+
+
+class ConversationSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    otherUserClerkId = serializers.SerializerMethodField()
+    createdAt = IsoDateTimeField(source="created_at")
+    lastMessageAt = IsoDateTimeField(source="last_message_at", allow_null=True)
+    unreadCount = serializers.IntegerField(source="unread_count")
+    lastMessage = MessageSerializer(source="last_message", allow_null=True)
+    otherUser = serializers.SerializerMethodField()
+
+    def get_otherUserClerkId(self, conversation) -> str:
+        return conversation.other_user_id(self.context["me"])
+
+    @extend_schema_field(OtherUserSerializer)
+    def get_otherUser(self, conversation):
+        me = self.context["me"]
+        other = conversation.user2 if conversation.user1_id == me else conversation.user1
+        return OtherUserSerializer(other, context=self.context).data
+
+
+class ConversationListSerializer(serializers.Serializer):
+    conversations = ConversationSerializer(many=True)
+
+
+class MarkReadResponseSerializer(serializers.Serializer):
+    success = serializers.BooleanField()
+    conversationId = serializers.IntegerField()
+    messageIds = serializers.ListField(child=serializers.IntegerField(), help_text="Messages newly marked read.")
+    readAt = IsoDateTimeField()
+
+
+class MessagesQuerySerializer(serializers.Serializer):
+    limit = QueryIntegerField(
+        required=False,
+        min_value=1,
+        default=MESSAGES_DEFAULT_LIMIT,
+        help_text=f"How many messages (default {MESSAGES_DEFAULT_LIMIT}; more than {MESSAGES_MAX_LIMIT} "
+        f"counts as {MESSAGES_MAX_LIMIT}).",
+    )
+    offset = QueryIntegerField(
+        required=False, min_value=0, default=0, help_text="How many messages to skip, in the reading direction."
+    )
+    after = QueryIntegerField(
+        required=False,
+        min_value=1,
+        help_text="A message id: only newer messages, oldest first (catching up after a reconnect).",
+    )
+    before = QueryIntegerField(required=False, min_value=1, help_text="A message id: only older messages (history).")

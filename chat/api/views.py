@@ -1,0 +1,119 @@
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import viewsets
+from rest_framework.response import Response
+
+from biosync.api import BAD_REQUEST, ID_SCHEMA, UNAUTHORIZED, error_response, parse_id, validated
+from biosync.errors import NotFoundError
+from chat import selectors, services
+from chat.api.examples import CONVERSATIONS_RESPONSE, MESSAGES_RESPONSE, READ_RESPONSE
+from chat.api.serializers import (
+    ConversationListSerializer,
+    MarkReadResponseSerializer,
+    MessagesQuerySerializer,
+    MessagesResponseSerializer,
+)
+from users.authentication import CLERK_ID_PATTERN, valid_clerk_id
+from users.selectors import online_ids
+
+CONVERSATION_ID = OpenApiParameter("id", ID_SCHEMA, OpenApiParameter.PATH, description="The conversation's id.")
+NOT_PARTICIPANT = error_response("Not one of your conversations", "Conversation not found")
+
+
+def _messages_body(request, conversation) -> dict:
+    me = request.user.clerk_id
+    paging = validated(MessagesQuerySerializer, request.query_params)
+    page = selectors.messages_page(conversation_id=conversation.pk, **paging)
+    other = selectors.other_user(conversation, me)
+    context = {
+        "me": me,
+        "online": online_ids([other.clerk_id]),
+        "nicknames": selectors.other_users_nicknames(clerk_id=me, users=[other]),
+    }
+    body = {"conversationId": conversation.pk, "otherUser": other, "messages": page.messages, "hasMore": page.has_more}
+    return MessagesResponseSerializer(body, context=context).data
+
+
+class ConversationViewSet(viewsets.ViewSet):
+    """Conversations and their message history. Other users' conversations answer 404."""
+
+    @extend_schema(
+        operation_id="conversations_list",
+        summary="The caller's conversations, newest first",
+        responses={200: CONVERSATIONS_RESPONSE, 401: UNAUTHORIZED},
+    )
+    def index(self, request):
+        me = request.user.clerk_id
+        conversations = selectors.conversations_list(clerk_id=me)
+        others = [selectors.other_user(c, me) for c in conversations]
+        context = {
+            "me": me,
+            "online": online_ids(u.clerk_id for u in others),
+            "nicknames": selectors.other_users_nicknames(clerk_id=me, users=others),
+        }
+        return Response(ConversationListSerializer({"conversations": conversations}, context=context).data)
+
+    @extend_schema(
+        operation_id="conversations_messages",
+        summary="A page of a conversation's messages, oldest first",
+        description="Without a cursor: the newest `limit` messages after skipping `offset` newest (the seed's "
+        "paging). `before=<id>`: older history. `after=<id>`: newer messages, oldest first, for catching up.",
+        parameters=[CONVERSATION_ID, MessagesQuerySerializer],
+        responses={200: MESSAGES_RESPONSE, 400: BAD_REQUEST, 401: UNAUTHORIZED, 404: NOT_PARTICIPANT},
+    )
+    def messages(self, request, id):
+        conversation = selectors.conversation_for_participant(
+            conversation_id=parse_id(id), clerk_id=request.user.clerk_id
+        )
+        if conversation is None:
+            raise NotFoundError("Conversation not found")
+        return Response(_messages_body(request, conversation))
+
+    @extend_schema(
+        operation_id="conversations_with_messages",
+        summary="Open the conversation with a user (created when missing) and page its messages",
+        description="What the chat screen calls. 404 when that user does not exist; 400 for yourself or "
+        "a caller without a profile.",
+        parameters=[
+            OpenApiParameter(
+                "contactClerkId",
+                {"type": "string", "pattern": CLERK_ID_PATTERN.pattern},
+                OpenApiParameter.PATH,
+                description="The other user's Clerk id.",
+            ),
+            MessagesQuerySerializer,
+        ],
+        responses={
+            200: MESSAGES_RESPONSE,
+            400: BAD_REQUEST,
+            401: UNAUTHORIZED,
+            404: error_response("No such user", "User not found"),
+        },
+    )
+    def messages_with(self, request, contactClerkId):
+        validated(MessagesQuerySerializer, request.query_params)  # refuse bad paging before creating anything
+        if not valid_clerk_id(contactClerkId):
+            raise NotFoundError("User not found")
+        conversation = services.conversation_open(clerk_id=request.user.clerk_id, other_clerk_id=contactClerkId)
+        conversation = selectors.conversation_for_participant(
+            conversation_id=conversation.pk, clerk_id=request.user.clerk_id
+        )
+        return Response(_messages_body(request, conversation))
+
+    @extend_schema(
+        operation_id="conversations_read",
+        summary="Mark every incoming message of a conversation read",
+        description="Also resets the caller's unread count for that contact; the senders hear of it over Socket.IO.",
+        parameters=[CONVERSATION_ID],
+        request=None,
+        responses={200: READ_RESPONSE, 400: BAD_REQUEST, 401: UNAUTHORIZED, 404: NOT_PARTICIPANT},
+    )
+    def read(self, request, id):
+        conversation_id = parse_id(id)
+        message_ids, read_at = services.conversation_mark_read(
+            reader_id=request.user.clerk_id, conversation_id=conversation_id
+        )
+        return Response(
+            MarkReadResponseSerializer(
+                {"success": True, "conversationId": conversation_id, "messageIds": message_ids, "readAt": read_at}
+            ).data
+        )

@@ -1,0 +1,95 @@
+"""Reads of the chat app."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import Count, F, IntegerField, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Coalesce
+
+from chat.models import Conversation, Message
+from contacts.selectors import nicknames_of
+from users.models import User
+
+MESSAGES_DEFAULT_LIMIT = 50
+MESSAGES_MAX_LIMIT = 200
+
+
+def _of_participant(clerk_id: str):
+    return Conversation.objects.filter(Q(user1_id=clerk_id) | Q(user2_id=clerk_id)).select_related("user1", "user2")
+
+
+def conversation_for_participant(*, conversation_id: int, clerk_id: str) -> Conversation | None:
+    """The conversation if the caller takes part in it; anyone else's answers like a missing one."""
+    return _of_participant(clerk_id).filter(pk=conversation_id).first()
+
+
+def other_user(conversation: Conversation, clerk_id: str) -> User:
+    return conversation.user2 if conversation.user1_id == clerk_id else conversation.user1
+
+
+def conversations_list(*, clerk_id: str) -> list[Conversation]:
+    """The caller's conversations, newest first, each with `unread_count` and `last_message` (or None).
+
+    Two queries whatever the number of conversations.
+    """
+    unread = (
+        Message.objects.filter(conversation=OuterRef("pk"), recipient_id=clerk_id, is_read=False)
+        .order_by()
+        .values("conversation")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+    last_id = Message.objects.filter(conversation=OuterRef("pk")).order_by("-id").values("id")[:1]
+    conversations = list(
+        _of_participant(clerk_id)
+        .annotate(
+            unread_count=Coalesce(Subquery(unread, output_field=IntegerField()), Value(0)),
+            last_message_id=Subquery(last_id, output_field=IntegerField()),
+        )
+        .order_by(F("last_message_at").desc(nulls_last=True), "-created_at", "-id")
+    )
+    ids = [c.last_message_id for c in conversations if c.last_message_id]
+    last = Message.objects.in_bulk(ids) if ids else {}
+    for conversation in conversations:
+        conversation.last_message = last.get(conversation.last_message_id)
+    return conversations
+
+
+def other_users_nicknames(*, clerk_id: str, users) -> dict[str, str | None]:
+    return nicknames_of(owner_id=clerk_id, clerk_ids=[u.clerk_id for u in users])
+
+
+@dataclass(frozen=True)
+class MessagePage:
+    messages: list[Message]  # oldest first
+    has_more: bool  # more messages lie beyond this page, in the direction it was read
+
+
+def messages_page(
+    *,
+    conversation_id: int,
+    limit: int = MESSAGES_DEFAULT_LIMIT,
+    offset: int = 0,
+    after: int | None = None,
+    before: int | None = None,
+) -> MessagePage:
+    """One page of a conversation, always returned oldest first.
+
+    Without `after`: the newest `limit` messages (older than `before`, if given) after skipping
+    `offset` newest, as the seed pages. With `after`: the oldest `limit` messages newer than it,
+    how a reconnecting client catches up page by page.
+    """
+    limit = min(limit, MESSAGES_MAX_LIMIT)
+    messages = Message.objects.filter(conversation_id=conversation_id)
+    if after is not None:
+        messages = messages.filter(id__gt=after)
+    if before is not None:
+        messages = messages.filter(id__lt=before)
+    ordered = messages.order_by("id") if after is not None else messages.order_by("-id")
+    rows = list(ordered[offset : offset + limit + 1])
+    has_more = len(rows) > limit
+    rows = rows[:limit]
+    if after is None:
+        rows.reverse()
+    return MessagePage(messages=rows, has_more=has_more)
