@@ -209,6 +209,7 @@ SPECTACULAR_SETTINGS = {
 # --- Static files, security -------------------------------------------------------------------
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT.mkdir(exist_ok=True)  # WhiteNoise warns on every request while it is missing
 # WhiteNoise serves the admin's and the API docs' assets from the server itself (no CDN).
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
