@@ -26,8 +26,7 @@ def _connected_sockets() -> int:
     # Read from presence at scrape time, so no connect/disconnect path can forget to count.
     from chat.realtime import presence
 
-    local = getattr(presence, "local_sockets", None)
-    return len(local()) if local is not None else sum(len(s) for s in presence._sockets.values())
+    return len(presence.local_sockets())
 
 
 CONNECTED_SOCKETS.set_function(_connected_sockets)

@@ -34,9 +34,9 @@ def user_connect_refusal(*, clerk_id: str) -> str | None:
     if user is None:
         return None
     if user.suspended_at is not None:
-        return "Your account is suspended"
+        return "This account is suspended and cannot connect"
     if not user.is_active:
-        return "Your account has been deleted"
+        return "This account was deleted and cannot connect"
     return None
 
 

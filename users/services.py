@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from biosync.errors import NotFoundError, ServiceError
 from biosync.logging import log_event
+from contacts.models import Contact
 from users.models import User, UserStatus
 
 logger = logging.getLogger(__name__)
@@ -46,13 +47,8 @@ SUSPENSION_REASON_MAX = 500
 def _disconnect_everywhere(clerk_id: str) -> None:
     from chat.realtime import emitter
 
-    disconnect = getattr(emitter, "disconnect_user", None)
-    if disconnect is None:
-        # The realtime layer has no cross-process disconnect yet: the sockets stay open until
-        # they reconnect, and then connect/register and every send are refused.
-        log_event(logger, "user.disconnect_unavailable", level=logging.WARNING, clerk_id=clerk_id)
-        return
-    disconnect(clerk_id)
+    closed = emitter.disconnect_user(clerk_id)
+    log_event(logger, "user.disconnected", clerk_id=clerk_id, sockets=closed)
 
 
 def user_suspend(*, clerk_id: str, reason: str) -> User:
@@ -86,24 +82,51 @@ def user_unsuspend(*, clerk_id: str) -> User:
     return user
 
 
-# --- Presence ---------------------------------------------------------------------------------
-def users_status_reconcile(*, online_clerk_ids: set[str]) -> tuple[list[str], list[str]]:
-    """Make users.status agree with presence; returns (set online, set offline) clerk ids.
+def user_presence_refresh(*, clerk_id: str) -> str | None:
+    """Make `users.status` follow presence; when it changes, tell the user's watchers after commit.
 
-    A crashed process never ran its disconnect handlers, so its users stay `online` in the
-    table until this runs.
+    Presence is read under the user's row lock, so two racing refreshes (a socket leaving on
+    one process while another connects elsewhere) end on the state presence has last.
+    Returns the status, or None for a user without a profile.
     """
+    from chat.realtime import presence
+
     with transaction.atomic():
-        stale_online = list(
-            User.objects.filter(status=UserStatus.ONLINE).exclude(clerk_id__in=online_clerk_ids)
-            .values_list("clerk_id", flat=True)
-        )
-        stale_offline = list(
-            User.objects.filter(clerk_id__in=online_clerk_ids).exclude(status=UserStatus.ONLINE)
-            .values_list("clerk_id", flat=True)
-        )
+        user = User.objects.select_for_update().filter(clerk_id=clerk_id).only("clerk_id", "status").first()
+        if user is None:
+            return None
+        status = UserStatus.ONLINE if presence.is_online(clerk_id) else UserStatus.OFFLINE
+        if user.status == status:
+            return status
         now = timezone.now()
-        User.objects.filter(clerk_id__in=stale_online).update(status=UserStatus.OFFLINE, last_seen_at=now, updated_at=now)
-        User.objects.filter(clerk_id__in=stale_offline).update(status=UserStatus.ONLINE, updated_at=now)
-    log_event(logger, "presence.reconciled", set_online=len(stale_offline), set_offline=len(stale_online))
-    return sorted(stale_offline), sorted(stale_online)
+        User.objects.filter(clerk_id=clerk_id).update(status=status, last_seen_at=now, updated_at=now)
+        transaction.on_commit(lambda: _announce_status(clerk_id, status, now))
+    return status
+
+
+def _announce_status(clerk_id: str, status: str, at) -> None:
+    from chat.realtime import emitter, events, presence
+
+    # Read after commit, not under the row lock: a transaction holding one table's lock while
+    # waiting for another's can deadlock with table-wide locks (TRUNCATE, migrations).
+    watchers = list(Contact.objects.filter(contact_id=clerk_id).values_list("owner_id", flat=True))
+    online = presence.online_among(watchers)
+    for owner_id in watchers:
+        if owner_id not in online:
+            continue
+        room = events.user_room(owner_id)
+        emitter.emit(events.USER_STATUS, events.user_status_payload(clerk_id, status, at), room=room)
+        if status == UserStatus.OFFLINE:
+            # A typing indicator whose timer died with a crashed process ends here at the latest.
+            emitter.emit(events.USER_TYPING, events.user_typing_payload(clerk_id, False), room=room)
+
+
+def users_presence_reconcile() -> list[str]:
+    """Users marked online that presence no longer knows (a restart, a lost Redis) go offline."""
+    from chat.realtime import presence
+
+    marked = list(User.objects.filter(status=UserStatus.ONLINE).values_list("clerk_id", flat=True))
+    stale = sorted(set(marked) - presence.online_among(marked))
+    for clerk_id in stale:
+        user_presence_refresh(clerk_id=clerk_id)
+    return stale

@@ -55,3 +55,42 @@ def emit(event: str, data: dict, *, room: str, skip_sid: str | None = None) -> N
         # through REST. A broken pub/sub must not turn a stored message into an error.
         logger.exception("realtime emit failed event=%s room=%s", event, room)
 
+
+
+async def emit_async(event: str, data: dict, *, room: str) -> None:
+    """For code already on the server's event loop (typing indicators): same delivery as emit."""
+    try:
+        await _server.emit(event, data, room=room)
+    except Exception:
+        logger.exception("realtime emit failed event=%s room=%s", event, room)
+
+
+async def _disconnect_sids(sids: list[str]) -> None:
+    for sid in sids:
+        # A sid on another process: the Redis manager publishes the disconnect to it.
+        await _server.disconnect(sid)
+
+
+def disconnect_user(clerk_id: str) -> int:
+    """Disconnect every socket of a user on every process (suspension, deletion); returns how many.
+
+    Their disconnect handlers then update presence and status as for any disconnect. Like
+    every emit, call it from sync code after commit (`transaction.on_commit`): inside the
+    server it waits for the local disconnects, whose handlers write the user's row.
+    """
+    from chat.realtime import presence
+
+    sids = presence.sids_of(clerk_id)
+    if not sids:
+        return 0
+    if _server is not None:
+        async_to_sync(_disconnect_sids)(sids)
+        return len(sids)
+    manager = _external()
+    if manager is None:
+        return 0
+    for sid in sids:
+        # A write-only manager has no server to run its own disconnect(); publishing the
+        # message python-socketio's managers exchange reaches the process holding the sid.
+        manager._publish({"method": "disconnect", "sid": sid, "namespace": "/", "host_id": manager.host_id})
+    return len(sids)

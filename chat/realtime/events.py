@@ -99,3 +99,24 @@ def user_status_payload(clerk_id: str, status: str, last_seen) -> dict:
 
 def message_deleted_payload(message_id: int, conversation_id: int) -> dict:
     return {"messageId": message_id, "conversationId": conversation_id}
+
+
+def registered_payload(clerk_id: str, sid: str) -> dict:
+    return {"success": True, "clerkId": clerk_id, "socketId": sid}
+
+
+def message_failed_payload(error: str, details=None, client_message_id=None) -> dict:
+    body = {"error": error}
+    if details is not None:
+        body["details"] = details
+    if client_message_id is not None:
+        body["clientMessageId"] = client_message_id
+    return body
+
+
+def error_payload(event: str, error: str, details=None) -> dict:
+    """The `error` event: which client event failed, and why."""
+    body = {"event": event, "error": error}
+    if details is not None:
+        body["details"] = details
+    return body

@@ -1,8 +1,171 @@
-"""Socket.IO event handlers. PLACEHOLDER (foundation): the realtime issue implements the protocol."""
+"""Socket.IO event handlers: identity from the session, validation, a service call, an answer.
+
+Handlers emit only answers to the calling socket; everything other sockets hear comes from
+services after commit. python-socketio runs handlers concurrently, so each socket's events
+take a FIFO lock first: a socket's messages are stored and delivered in the order it sent
+them, and an event sent right after `register_user` sees the registration.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
 
 import socketio
+from channels.db import database_sync_to_async
+from socketio.exceptions import ConnectionRefusedError
+
+from biosync.errors import ServiceError
+from chat import services
+from chat.realtime import events, heartbeat, payloads, ratelimit, typing
+from users.authentication import Identity, IdentityError, socket_identity_at_connect, socket_identity_at_register
+
+logger = logging.getLogger(__name__)
+
+
+def call(function, /, *args, **kwargs):
+    # Not thread-sensitive: concurrent handlers use the thread pool (and the connection pool)
+    # instead of queueing every ORM call behind one thread.
+    return database_sync_to_async(function, thread_sensitive=False)(*args, **kwargs)
+
+
+def event(name: str, *, registered: bool = True):
+    """One client event: serialised per socket, failures answered, never raised."""
+
+    def decorate(handler):
+        @functools.wraps(handler)
+        async def run(self, sid, data=None, *_ignored):
+            async with self._locks.setdefault(sid, asyncio.Lock()):
+                try:
+                    clerk_id = await self._user(sid)
+                    if registered and clerk_id is None:
+                        raise ServiceError(f"Register first: emit {events.REGISTER_USER} before {name}", code="unregistered")
+                    return await handler(self, sid, clerk_id, data)
+                except ServiceError as exc:
+                    return await self._fail(sid, name, data, exc)
+                except Exception:
+                    logger.exception("socket event %s failed", name)
+                    return await self._fail(sid, name, data, ServiceError("Internal error; try again", code="internal"))
+
+        return run
+
+    return decorate
 
 
 class ChatNamespace(socketio.AsyncNamespace):
+    def __init__(self, namespace=None):
+        super().__init__(namespace)
+        self._locks: dict[str, asyncio.Lock] = {}
+
     async def on_connect(self, sid, environ, auth=None):
-        return True
+        heartbeat.ensure_started(self.server)
+        try:
+            identity = await call(socket_identity_at_connect, environ, auth)
+            if identity is not None:
+                await self._bind(sid, identity)
+        except (IdentityError, ServiceError) as exc:
+            raise ConnectionRefusedError(str(exc)) from exc
+        except Exception as exc:
+            logger.exception("socket connect failed")
+            raise ConnectionRefusedError("Internal error; try again") from exc
+
+    async def on_disconnect(self, sid, reason=None):
+        # Queued behind the socket's pending events, so a registration in flight is undone too.
+        async with self._locks.setdefault(sid, asyncio.Lock()):
+            try:
+                clerk_id = await self._user(sid)
+                await typing.typing_socket_gone(sid=sid)
+                if clerk_id is not None:
+                    await call(services.socket_disconnect, clerk_id=clerk_id, sid=sid)
+            except Exception:
+                # The heartbeat forgets sockets the server no longer has.
+                logger.exception("socket disconnect failed")
+        self._locks.pop(sid, None)
+
+    @event(events.REGISTER_USER, registered=False)
+    async def on_register_user(self, sid, clerk_id, data):
+        bound = Identity(clerk_id=clerk_id) if clerk_id else None
+        try:
+            identity = socket_identity_at_register(bound, payloads.register_user(data))
+        except IdentityError as exc:
+            raise ServiceError(str(exc), code="forbidden") from exc
+        if bound is None:
+            await self._bind(sid, identity)
+        return await self._answer(sid, events.REGISTERED, events.registered_payload(identity.clerk_id, sid))
+
+    @event(events.SEND_MESSAGE)
+    async def on_send_message(self, sid, clerk_id, data):
+        send = payloads.send_message(data, clerk_id)
+        result = await call(
+            ratelimit.guarded, ratelimit.MESSAGES, clerk_id, services.message_send,
+            sender_id=clerk_id, recipient_id=send.recipient_id, text=send.text,
+            client_message_id=send.client_message_id, origin_sid=sid,
+        )  # fmt: skip
+        message = result.message
+        await self._answer(sid, events.MESSAGE_SENT, events.message_sent_payload(message))
+        delivered = events.message_delivered_payload(message.id, result.status, message.read_at or message.created_at)
+        await self._answer(sid, events.MESSAGE_DELIVERED, delivered)
+        return events.send_ack_payload(message, result.status)
+
+    @event(events.MARK_AS_READ)
+    async def on_mark_as_read(self, sid, clerk_id, data):
+        ids = payloads.mark_as_read(data)
+        read, read_at = await call(services.messages_mark_read, reader_id=clerk_id, message_ids=ids)
+        return {"success": True, **events.messages_read_payload(read, read_at)}
+
+    @event(events.TYPING_START)
+    async def on_typing_start(self, sid, clerk_id, data):
+        recipient_id = await self._typing_target(sid, clerk_id, data)
+        await typing.typing_start(typist_id=clerk_id, recipient_id=recipient_id, sid=sid)
+        return {"success": True}
+
+    @event(events.TYPING_STOP)
+    async def on_typing_stop(self, sid, clerk_id, data):
+        recipient_id = await self._typing_target(sid, clerk_id, data)
+        await typing.typing_stop(typist_id=clerk_id, recipient_id=recipient_id)
+        return {"success": True}
+
+    # --- helpers ---------------------------------------------------------------------------
+    async def _user(self, sid) -> str | None:
+        return (await self.get_session(sid)).get("clerk_id")
+
+    async def _bind(self, sid, identity: Identity) -> None:
+        room = events.user_room(identity.clerk_id)
+        # The room first: a message sent while presence already says online must reach us.
+        await self.enter_room(sid, room)
+        try:
+            await call(services.socket_connect, clerk_id=identity.clerk_id, sid=sid)
+        except Exception:
+            await self.leave_room(sid, room)
+            raise
+        await self.save_session(sid, {"clerk_id": identity.clerk_id, "typing_ok": []})
+
+    async def _typing_target(self, sid, clerk_id, data) -> str:
+        recipient_id = payloads.typing(data, clerk_id)
+        async with self.session(sid) as session:
+            if recipient_id in session["typing_ok"]:
+                await call(ratelimit.check, ratelimit.TYPING, clerk_id)
+                return recipient_id
+            await call(
+                ratelimit.guarded, ratelimit.TYPING, clerk_id, services.typing_partner_check,
+                sender_id=clerk_id, recipient_id=recipient_id,
+            )  # fmt: skip
+            # Remembered per socket so a typist's keystrokes do not each cost a query.
+            session["typing_ok"] = [*session["typing_ok"][-49:], recipient_id]
+        return recipient_id
+
+    async def _answer(self, sid, name: str, payload: dict) -> dict:
+        # ignore_queue: the calling socket is on this process; no need to go through Redis.
+        await self.emit(name, payload, to=sid, ignore_queue=True)
+        return payload
+
+    async def _fail(self, sid, name: str, data, exc: ServiceError) -> dict:
+        if name == events.SEND_MESSAGE:
+            client_id = payloads.client_message_id_of(data)
+            await self._answer(sid, events.MESSAGE_FAILED, events.message_failed_payload(exc.message, exc.details, client_id))
+        elif name == events.REGISTER_USER:
+            await self._answer(sid, events.REGISTERED, events.failure_payload(exc.message))
+        else:
+            await self._answer(sid, events.ERROR, events.error_payload(name, exc.message, exc.details))
+        return events.failure_payload(exc.message, exc.details)

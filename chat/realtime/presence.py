@@ -1,41 +1,239 @@
-"""Presence: which users have a socket connected anywhere.
+"""Presence: which users have a socket connected, on any server process.
 
-PLACEHOLDER (foundation): an in-process registry only. The realtime issue replaces this
-module with Redis-backed leases shared by every process (and keeps this API).
+With REDIS_URL, every socket holds a lease in Redis: member `user|sid` of one sorted set
+scored by the lease's expiry, and member `sid` of its user's own sorted set (read by user).
+Each process renews only its own sockets' leases every PRESENCE_HEARTBEAT_SECONDS; readers
+ignore expired members and sweeps delete them, so the users of a crashed process go offline
+one lease later while a user also connected to a live process stays online.
+Without REDIS_URL, presence is this process's own sockets.
+
+The API is synchronous on purpose: services call it from worker threads, through a pooled
+(thread-safe) redis-py client. Scripts keep each read-modify-write atomic across processes.
 """
 
+from __future__ import annotations
+
+import functools
+import logging
+import math
 import threading
 import time
 
+from django.conf import settings
+
+logger = logging.getLogger(__name__)
+
 _lock = threading.Lock()
-_sockets: dict[str, dict[str, float]] = {}
+_local: dict[str, str] = {}  # this process's registered sockets: sid -> clerk id
+_local_by_user: dict[str, set[str]] = {}
+_client = None
+
+_CONNECT = """
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', ARGV[1])
+local before = redis.call('ZCARD', KEYS[2])
+redis.call('ZADD', KEYS[1], ARGV[2], ARGV[3])
+redis.call('ZADD', KEYS[2], ARGV[2], ARGV[4])
+redis.call('EXPIRE', KEYS[2], ARGV[5])
+return before
+"""
+_DISCONNECT = """
+redis.call('ZREM', KEYS[1], ARGV[2])
+redis.call('ZREM', KEYS[2], ARGV[3])
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', ARGV[1])
+return redis.call('ZCARD', KEYS[2])
+"""
+# Renews only leases that still exist (a swept one is reported, never silently revived).
+_RENEW = """
+local missing = {}
+for i = 2, #KEYS do
+  local member, sid = ARGV[2 * i - 1], ARGV[2 * i]
+  if redis.call('ZSCORE', KEYS[1], member) then
+    redis.call('ZADD', KEYS[1], ARGV[1], member)
+    redis.call('ZADD', KEYS[i], ARGV[1], sid)
+    redis.call('EXPIRE', KEYS[i], ARGV[2])
+  else
+    table.insert(missing, member)
+  end
+end
+return missing
+"""
+_SWEEP = """
+local expired = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, 1000)
+local gone = {}
+for _, member in ipairs(expired) do
+  redis.call('ZREM', KEYS[1], member)
+  local cut = string.find(member, '|[^|]*$')
+  local user_key = ARGV[2] .. string.sub(member, 1, cut - 1)
+  redis.call('ZREM', user_key, string.sub(member, cut + 1))
+  redis.call('ZREMRANGEBYSCORE', user_key, '-inf', ARGV[1])
+  if redis.call('ZCARD', user_key) == 0 then table.insert(gone, string.sub(member, 1, cut - 1)) end
+end
+return gone
+"""
+
+
+def redis_client():
+    global _client
+    if _client is None and settings.REDIS_URL:
+        import redis
+
+        client = redis.Redis.from_url(settings.REDIS_URL, decode_responses=True)
+        client.scripts = {name: client.register_script(src) for name, src in _SCRIPTS.items()}
+        _client = client
+    return _client
+
+
+_SCRIPTS = {"connect": _CONNECT, "disconnect": _DISCONNECT, "renew": _RENEW, "sweep": _SWEEP}
+
+
+def _leases_key() -> str:
+    # One hash tag: every presence key lives in the same Redis Cluster slot, as scripts need.
+    return f"{{{settings.REDIS_KEY_PREFIX}:presence}}:leases"
+
+
+def _user_key_prefix() -> str:
+    return f"{{{settings.REDIS_KEY_PREFIX}:presence}}:user:"
+
+
+def _user_key(clerk_id: str) -> str:
+    return _user_key_prefix() + clerk_id
+
+
+def _expiry(now: float) -> float:
+    return now + settings.PRESENCE_LEASE_SECONDS
+
+
+def _ttl() -> int:
+    return math.ceil(settings.PRESENCE_LEASE_SECONDS) * 2
+
+
+def _tolerant(default):
+    """Redis down: answer as if nobody else were online, and keep chatting.
+
+    The database stays the source of truth (a message is stored, only marked "saved"); when
+    Redis is back the heartbeat finds this process's lost leases and records them again.
+    """
+
+    def decorate(function):
+        @functools.wraps(function)
+        def run(*args, **kwargs):
+            try:
+                return function(*args, **kwargs)
+            except Exception as exc:
+                import redis
+
+                if not isinstance(exc, redis.RedisError):
+                    raise
+                logger.warning("presence: Redis unavailable in %s: %s", function.__name__, exc)
+                return default() if callable(default) else default
+
+        return run
+
+    return decorate
+
+
+# --- reads ------------------------------------------------------------------------------------
+@_tolerant(list)
+def sids_of(clerk_id: str) -> list[str]:
+    """The user's live sockets, on every process."""
+    client = redis_client()
+    if client is None:
+        with _lock:
+            return sorted(_local_by_user.get(clerk_id, ()))
+    return client.zrangebyscore(_user_key(clerk_id), f"({time.time()}", "+inf")
+
+
+@_tolerant(set)
+def online_among(clerk_ids) -> set[str]:
+    ids = list(dict.fromkeys(clerk_ids))
+    client = redis_client()
+    if client is None:
+        with _lock:
+            return {clerk_id for clerk_id in ids if clerk_id in _local_by_user}
+    if not ids:
+        return set()
+    now = time.time()
+    pipe = client.pipeline(transaction=False)
+    for clerk_id in ids:
+        pipe.zcount(_user_key(clerk_id), f"({now}", "+inf")
+    return {clerk_id for clerk_id, count in zip(ids, pipe.execute()) if count}
 
 
 def is_online(clerk_id: str) -> bool:
+    return bool(online_among([clerk_id]))
+
+
+def local_sockets() -> dict[str, str]:
     with _lock:
-        return bool(_sockets.get(clerk_id))
+        return dict(_local)
 
 
-def online_among(clerk_ids) -> set[str]:
+def is_local(sid: str) -> bool:
     with _lock:
-        return {clerk_id for clerk_id in clerk_ids if _sockets.get(clerk_id)}
+        return sid in _local
 
 
+# --- writes -----------------------------------------------------------------------------------
+@_tolerant(False)
 def socket_connected(clerk_id: str, sid: str) -> bool:
-    """Record a socket; True when it is the user's first (the user just came online)."""
+    """Record a socket; True when it is the user's first anywhere (the user just came online)."""
     with _lock:
-        sids = _sockets.setdefault(clerk_id, {})
-        first = not sids
-        sids[sid] = time.time()
-        return first
+        first_here = clerk_id not in _local_by_user
+        _local[sid] = clerk_id
+        _local_by_user.setdefault(clerk_id, set()).add(sid)
+    client = redis_client()
+    if client is None:
+        return first_here
+    now = time.time()
+    before = client.scripts["connect"](
+        keys=[_leases_key(), _user_key(clerk_id)], args=[now, _expiry(now), f"{clerk_id}|{sid}", sid, _ttl()]
+    )
+    return before == 0
 
 
+@_tolerant(False)
 def socket_disconnected(clerk_id: str, sid: str) -> bool:
-    """Forget a socket; True when it was the user's last (the user just went offline)."""
+    """Forget a socket; True when it was the user's last anywhere (the user just went offline)."""
     with _lock:
-        sids = _sockets.get(clerk_id, {})
-        sids.pop(sid, None)
-        if not sids:
-            _sockets.pop(clerk_id, None)
-            return True
-        return False
+        _local.pop(sid, None)
+        sids = _local_by_user.get(clerk_id, set())
+        sids.discard(sid)
+        last_here = not sids
+        if last_here:
+            _local_by_user.pop(clerk_id, None)
+    client = redis_client()
+    if client is None:
+        return last_here
+    remaining = client.scripts["disconnect"](
+        keys=[_leases_key(), _user_key(clerk_id)], args=[time.time(), f"{clerk_id}|{sid}", sid]
+    )
+    return remaining == 0
+
+
+@_tolerant(list)
+def renew() -> list[tuple[str, str]]:
+    """Extend this process's leases; returns (clerk id, sid) of live sockets whose lease was lost.
+
+    A lease is lost when this process stalled longer than a lease and another process swept
+    it; the caller records those sockets again.
+    """
+    client = redis_client()
+    sockets = local_sockets()
+    if client is None or not sockets:
+        return []
+    keys, args = [_leases_key()], [_expiry(time.time()), _ttl()]
+    for sid, clerk_id in sockets.items():
+        keys.append(_user_key(clerk_id))
+        args += [f"{clerk_id}|{sid}", sid]
+    missing = client.scripts["renew"](keys=keys, args=args)
+    return [tuple(member.rsplit("|", 1)) for member in missing]
+
+
+@_tolerant(list)
+def sweep() -> list[str]:
+    """Delete expired leases (of crashed processes); returns users left with no live socket."""
+    client = redis_client()
+    if client is None:
+        return []
+    gone = client.scripts["sweep"](keys=[_leases_key()], args=[time.time(), _user_key_prefix()])
+    return list(dict.fromkeys(gone))

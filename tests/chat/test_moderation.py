@@ -141,7 +141,7 @@ def test_connect_refusal_names_the_reason(make_user):
     assert user_can_connect(clerk_id="user_without_profile_yet")
     user_suspend(clerk_id=ann.clerk_id, reason="spam")
     assert not user_can_connect(clerk_id=ann.clerk_id)
-    assert user_connect_refusal(clerk_id=ann.clerk_id) == "Your account is suspended"
+    assert user_connect_refusal(clerk_id=ann.clerk_id) == "This account is suspended and cannot connect"
     user_unsuspend(clerk_id=ann.clerk_id)
     assert user_can_connect(clerk_id=ann.clerk_id)
 

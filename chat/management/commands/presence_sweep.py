@@ -1,11 +1,11 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from chat.realtime import presence
-from users.models import User
-from users.services import users_status_reconcile
+from chat.services import presence_sweep
 
-CHUNK = 1000
+
+def _some(ids: list[str]) -> str:
+    return f" ({', '.join(ids[:20])}{', …' if len(ids) > 20 else ''})" if ids else ""
 
 
 class Command(BaseCommand):
@@ -26,15 +26,6 @@ class Command(BaseCommand):
                 "see it. With no server running (after a crash, before a start), run it with --force "
                 "to mark every user offline."
             )
-        sweep = getattr(presence, "sweep", None)
-        if sweep is not None:
-            swept = sweep()
-            self.stdout.write(f"expired presence entries cleared: {swept if swept is not None else 'done'}")
-        online: set[str] = set()
-        ids = list(User.objects.values_list("clerk_id", flat=True))
-        for start in range(0, len(ids), CHUNK):
-            online |= presence.online_among(ids[start:start + CHUNK])
-        set_online, set_offline = users_status_reconcile(online_clerk_ids=online)
-        self.stdout.write(f"online now: {len(online)}")
-        self.stdout.write(f"status set offline: {len(set_offline)}" + (f" ({', '.join(set_offline[:20])})" if set_offline else ""))
-        self.stdout.write(f"status set online: {len(set_online)}" + (f" ({', '.join(set_online[:20])})" if set_online else ""))
+        expired, stale = presence_sweep()
+        self.stdout.write(f"expired leases cleared; users left offline: {len(expired)}{_some(expired)}")
+        self.stdout.write(f"status set offline: {len(stale)}{_some(stale)}")

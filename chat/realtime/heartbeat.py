@@ -1,0 +1,47 @@
+"""The presence heartbeat of one server process: renews its sockets' leases and sweeps the
+expired leases of crashed processes (their users go offline), every PRESENCE_HEARTBEAT_SECONDS.
+
+Started on the first connection: daphne sends no ASGI lifespan events to start it earlier.
+"""
+
+import logging
+
+from channels.db import database_sync_to_async
+from django.conf import settings
+
+from chat import services
+from chat.realtime import presence
+
+logger = logging.getLogger(__name__)
+
+RECONCILE_EVERY = 30  # beats between checks of users.status against presence
+
+_task = None
+
+
+def ensure_started(sio) -> None:
+    global _task
+    if _task is None:
+        _task = sio.start_background_task(_run, sio)
+
+
+async def _forget_ghosts(sio) -> None:
+    """Sockets presence holds but the server no longer has (one that left mid-handshake)."""
+    for sid, clerk_id in presence.local_sockets().items():
+        if not (sio.manager.is_connected(sid, "/") or sio.manager.is_pre_connected(sid, "/")):
+            await database_sync_to_async(services.socket_disconnect, thread_sensitive=False)(clerk_id=clerk_id, sid=sid)
+
+
+async def _run(sio) -> None:
+    beat = 0
+    while True:
+        try:
+            await _forget_ghosts(sio)
+            # The first beat also repairs statuses a previous run of this server left behind.
+            await database_sync_to_async(services.presence_heartbeat, thread_sensitive=False)(
+                reconcile=beat % RECONCILE_EVERY == 0
+            )
+        except Exception:
+            logger.exception("presence heartbeat failed")
+        beat += 1
+        await sio.sleep(settings.PRESENCE_HEARTBEAT_SECONDS)

@@ -1,0 +1,113 @@
+"""Validation of what clients send: anything (a string, a number, null, a list, nested objects)
+becomes either clean values or a ServiceError the namespace answers with; never an exception
+that kills the handler.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.conf import settings
+
+from biosync.errors import ServiceError
+from users.authentication import valid_clerk_id
+
+CLIENT_MESSAGE_ID_MAX = 100  # chat.models.Message.client_message_id
+
+
+def _kind(value) -> str:
+    if value is None:
+        return "null"
+    return {dict: "object", list: "array", str: "string", bool: "boolean"}.get(type(value), type(value).__name__)
+
+
+def _object(data) -> dict:
+    if not isinstance(data, dict):
+        raise ServiceError("Payload must be an object", code="invalid_payload", details={"got": _kind(data)})
+    return data
+
+
+def _invalid(field: str, message: str, value) -> ServiceError:
+    return ServiceError(message, code="invalid_payload", details={"field": field, "got": _kind(value)})
+
+
+def _sender(data: dict, clerk_id: str) -> None:
+    claimed = data.get("fromClerkId")
+    if claimed != clerk_id:
+        # Missing, blank or someone else: nobody acts as another user.
+        raise ServiceError(
+            "fromClerkId must be the registered user of this socket",
+            code="forbidden",
+            details={"field": "fromClerkId"},
+        )
+
+
+def _recipient(data: dict) -> str:
+    value = data.get("toClerkId")
+    if not valid_clerk_id(value):
+        raise _invalid("toClerkId", "toClerkId must be a user id", value)
+    return value
+
+
+@dataclass(frozen=True)
+class Send:
+    recipient_id: str
+    text: str
+    client_message_id: str | None
+
+
+def client_message_id_of(data) -> str | None:
+    """The clientMessageId to echo in a failure, when the payload has a usable one."""
+    if isinstance(data, dict):
+        value = data.get("clientMessageId")
+        if isinstance(value, str) and 0 < len(value) <= CLIENT_MESSAGE_ID_MAX:
+            return value
+    return None
+
+
+def send_message(data, clerk_id: str) -> Send:
+    data = _object(data)
+    _sender(data, clerk_id)
+    recipient_id = _recipient(data)
+    text = data.get("text")
+    if not isinstance(text, str) or not text.strip():
+        raise _invalid("text", "text must be a non-empty string", text)
+    if len(text) > settings.MESSAGE_MAX_LENGTH:
+        raise ServiceError(
+            f"Message text is longer than {settings.MESSAGE_MAX_LENGTH} characters",
+            code="too_long",
+            details={"field": "text", "maxLength": settings.MESSAGE_MAX_LENGTH, "length": len(text)},
+        )
+    client_id = data.get("clientMessageId")
+    if client_id is not None and client_message_id_of(data) is None:
+        raise _invalid("clientMessageId", f"clientMessageId must be a string of 1 to {CLIENT_MESSAGE_ID_MAX} characters", client_id)
+    return Send(recipient_id=recipient_id, text=text, client_message_id=client_id)
+
+
+def typing(data, clerk_id: str) -> str:
+    data = _object(data)
+    _sender(data, clerk_id)
+    return _recipient(data)
+
+
+def mark_as_read(data) -> list[int]:
+    data = _object(data)
+    ids = data.get("messageIds")
+    if not isinstance(ids, list) or not ids:
+        raise _invalid("messageIds", "messageIds must be a non-empty list of message ids", ids)
+    if len(ids) > settings.MARK_READ_MAX_IDS:
+        raise ServiceError(
+            f"At most {settings.MARK_READ_MAX_IDS} messageIds at once",
+            code="too_many_ids",
+            details={"field": "messageIds", "max": settings.MARK_READ_MAX_IDS, "got": len(ids)},
+        )
+    if not all(type(i) is int and 0 < i < 2**63 for i in ids):
+        raise ServiceError("messageIds must be positive integers", code="invalid_ids", details={"field": "messageIds"})
+    return ids
+
+
+def register_user(data):
+    """The claimed clerkId (checked by users.authentication), or None when the payload has none."""
+    if data is None:
+        return None
+    return _object(data).get("clerkId")

@@ -1,0 +1,48 @@
+"""Fixtures of the realtime tests: users in the test database and connected clients."""
+
+from __future__ import annotations
+
+import pytest
+from channels.db import database_sync_to_async
+
+from tests.chat.realtime.client import Client
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture(params=["websocket", "polling"])
+def transport(request) -> str:
+    return request.param
+
+
+@pytest.fixture
+def alice(make_user):
+    return make_user("alice")
+
+
+@pytest.fixture
+def bob(make_user):
+    return make_user("bob")
+
+
+@pytest.fixture
+async def clients():
+    """`await connect(server, clerk_id=None, transport=...)`: a connected (and registered) Client."""
+    opened: list[Client] = []
+
+    async def connect(server, clerk_id: str | None = None, transport: str = "websocket") -> Client:
+        client = Client(server.url, transport)
+        opened.append(client)
+        await client.connect()
+        if clerk_id is not None:
+            await client.register(clerk_id)
+        return client
+
+    yield connect
+    for client in opened:
+        await client.close()
+
+
+def db(function):
+    """Run an ORM call from an async test."""
+    return database_sync_to_async(function)
