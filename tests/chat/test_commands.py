@@ -122,3 +122,42 @@ def test_presence_sweep_without_redis_refuses_unless_forced(settings, make_user)
         run("presence_sweep")
     ghost.refresh_from_db()
     assert ghost.status == "online"
+
+
+@pytest.mark.redis
+def test_presence_sweep_clears_the_leases_of_a_crashed_process(settings, make_user):
+    from chat.realtime import presence
+
+    ghost = make_user("ghost", status="online")
+    # A lease already past its expiry: what a process killed mid-session leaves in Redis.
+    settings.PRESENCE_LEASE_SECONDS = -1
+    presence.socket_connected(ghost.clerk_id, "sid-of-a-dead-process")
+    out = run("presence_sweep")
+    assert f"users left offline: 1 ({ghost.clerk_id})" in out
+    assert presence.sids_of(ghost.clerk_id) == []
+    ghost.refresh_from_db()
+    assert ghost.status == "offline"
+
+
+@pytest.mark.redis
+@pytest.mark.django_db(transaction=True)
+async def test_presence_sweep_keeps_users_connected_to_a_live_server(asgi_server, make_user):
+    from channels.db import database_sync_to_async
+
+    from tests.chat.realtime.client import Client
+
+    live, ghost = await database_sync_to_async(lambda: (make_user("live"), make_user("ghost", status="online")))()
+    client = Client(asgi_server.url)
+    await client.connect()
+    try:
+        await client.register(live.clerk_id)
+        # The server's own heartbeat may fix the ghost first; either way the sweep must not
+        # take the connected user offline.
+        out = await database_sync_to_async(run)("presence_sweep")
+        assert "status set offline:" in out and live.clerk_id not in out
+        statuses = await database_sync_to_async(
+            lambda: dict(User.objects.filter(pk__in=[live.pk, ghost.pk]).values_list("clerk_id", "status"))
+        )()
+        assert statuses == {live.clerk_id: "online", ghost.clerk_id: "offline"}
+    finally:
+        await client.close()

@@ -188,8 +188,17 @@ async def test_a_live_send_writes_no_message_text_to_the_server_log(asgi_server,
     assert (await receiver.next("receive_message"))["content"] == secret
     log = asgi_server.log()
     assert secret not in log and uuid_part(secret) not in log
-    stored = [json.loads(line) for line in log.splitlines() if '"message.stored"' in line]
-    assert any(entry["message_id"] == ack["messageId"] and entry["length"] == len(secret) for entry in stored)
+    entries = [json.loads(line) for line in log.splitlines() if line.startswith("{")]
+    assert any(
+        e.get("event") == "message.stored" and e["message_id"] == ack["messageId"] and e["length"] == len(secret)
+        for e in entries
+    )
+    # The socket event itself is one line too, with its outcome and timing.
+    assert any(
+        e.get("event") == "socket.event" and e["socket_event"] == "send_message" and e["sid"] == sender.sid
+        and e["outcome"] == "ok" and e["duration_ms"] >= 0
+        for e in entries
+    )
 
 
 def uuid_part(text: str) -> str:
