@@ -18,7 +18,9 @@ from channels.db import database_sync_to_async
 from django.contrib.auth import get_user_model
 
 from chat.models import Message
+from chat.services import message_remove
 from users.models import User
+from users.services import user_suspend
 from tests.chat.realtime.client import Client
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -158,7 +160,7 @@ async def test_suspending_disconnects_refuses_and_lifting_restores(asgi_server, 
     page = await staff.action("/admin/users/user/", "suspend_users", [ann.clerk_id], reason="Threats")
     assert "Suspended 1 user(s)." in page
     for client in (ann_phone, ann_tablet):
-        await client.disconnected.wait()
+        await asyncio.wait_for(client.disconnected.wait(), 10)
     assert bob_phone.sio.connected
 
     # A new connection cannot register as the suspended user.
@@ -178,6 +180,23 @@ async def test_suspending_disconnects_refuses_and_lifting_restores(asgi_server, 
     assert (await bob_phone.next("receive_message"))["messageId"] == ack["messageId"]
     user = await database_sync_to_async(User.objects.get)(pk=ann.clerk_id)
     assert user.suspended_at is None
+
+
+@pytest.mark.redis
+async def test_moderation_from_another_process_reaches_the_sockets_through_redis(asgi_server, connect, pair):
+    """A service called outside the server (manage.py shell, a command, this test) publishes
+    through the emitter's write-only Redis manager."""
+    ann, bob = pair
+    ann_phone, bob_phone = await connect(ann.clerk_id), await connect(bob.clerk_id)
+    ack = await bob_phone.send(ann.clerk_id, "remove me")
+    await database_sync_to_async(message_remove)(message_id=ack["messageId"])
+    expected = {"messageId": ack["messageId"], "conversationId": ack["conversationId"]}
+    assert await ann_phone.next("message_deleted") == expected
+    assert await bob_phone.next("message_deleted") == expected
+
+    await database_sync_to_async(user_suspend)(clerk_id=ann.clerk_id, reason="Spam")
+    await asyncio.wait_for(ann_phone.disconnected.wait(), 10)
+    assert bob_phone.sio.connected
 
 
 async def test_a_live_send_writes_no_message_text_to_the_server_log(asgi_server, connect, pair):
