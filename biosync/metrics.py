@@ -33,7 +33,7 @@ CONNECTED_SOCKETS.set_function(_connected_sockets)
 MESSAGES_STORED = Counter("biosync_messages_stored_total", "Messages stored (retries of a stored message not counted)")
 SEND_LATENCY = Histogram(
     "biosync_send_latency_seconds",
-    "Time to store a message and hand its events to the sockets",
+    "send_message from arrival to answer (queueing, validation, storage, delivery), successful sends",
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
 )
 SEND_FAILURES = Counter("biosync_send_failures_total", "Sends refused or failed, by reason", ["reason"])
@@ -43,11 +43,22 @@ def send_failed(reason: str) -> None:
     SEND_FAILURES.labels(reason=reason).inc()
 
 
-def instrument_send(service):
-    """Wrap `message_send`: latency, stored count, failures by reason and one log line.
+def socket_event_done(event: str, outcome: str, seconds: float) -> None:
+    """The namespace reports each send_message: its latency, or why it failed."""
+    if event != "send_message":
+        return
+    if outcome == "ok":
+        SEND_LATENCY.observe(seconds)
+    else:
+        send_failed(outcome)
 
-    The log line carries ids and the text's length, never the text: these users' messages
-    are private.
+
+def instrument_send(service):
+    """Wrap `message_send`: count stored messages and log one line per stored message.
+
+    The line carries ids and the text's length, never the text: these users' messages are
+    private. Latency and failures are measured where the send arrives (the namespace), which
+    also sees the refusals made before the service (payload checks, rate limits).
     """
 
     @functools.wraps(service)
@@ -56,15 +67,9 @@ def instrument_send(service):
         try:
             result = service(**kwargs)
         except ServiceError as exc:
-            send_failed(exc.code)
-            log_event(logger, "message.refused", level=logging.INFO, reason=exc.code,
-                      sender=kwargs.get("sender_id"), duration_ms=_ms(started))
-            raise
-        except Exception:
-            send_failed("error")
+            log_event(logger, "message.refused", level=logging.DEBUG, reason=exc.code, duration_ms=_ms(started))
             raise
         elapsed = time.perf_counter() - started
-        SEND_LATENCY.observe(elapsed)
         message = result.message
         if result.created:
             MESSAGES_STORED.inc()

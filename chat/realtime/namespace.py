@@ -17,6 +17,7 @@ import socketio
 from channels.db import database_sync_to_async
 from socketio.exceptions import ConnectionRefusedError
 
+from biosync import metrics
 from biosync.errors import ServiceError
 from biosync.logging import log_event
 from chat import services
@@ -56,11 +57,12 @@ def event(name: str, *, registered: bool = True):
                     logger.exception("socket event %s failed", name)
                     return await self._fail(sid, name, data, ServiceError("Internal error; try again", code="internal"))
                 finally:
+                    elapsed = time.perf_counter() - started
+                    metrics.socket_event_done(name, outcome, elapsed)
                     # One line per event: ids, outcome and time (queueing included), never the payload.
                     log_event(
                         logger, "socket.event", level=logging.DEBUG if name in QUIET_EVENTS else logging.INFO,
-                        socket_event=name, sid=sid, user=clerk_id, outcome=outcome,
-                        duration_ms=round((time.perf_counter() - started) * 1000, 2),
+                        socket_event=name, sid=sid, user=clerk_id, outcome=outcome, duration_ms=round(elapsed * 1000, 2),
                     )  # fmt: skip
 
         return run
