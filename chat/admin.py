@@ -8,9 +8,13 @@ from chat import services
 from chat.models import Conversation, Message
 
 
+def _who(user) -> str:
+    return f"{user} ({user.clerk_id})" if str(user) != user.clerk_id else user.clerk_id
+
+
 @admin.register(Conversation)
 class ConversationAdmin(admin.ModelAdmin):
-    list_display = ("id", "user1", "user2", "message_count", "last_activity", "created_at")
+    list_display = ("id", "participant1", "participant2", "message_count", "last_activity", "created_at")
     search_fields = ("user1__clerk_id", "user2__clerk_id", "user1__username", "user2__username")
     list_select_related = ("user1", "user2")
     raw_id_fields = ("user1", "user2")
@@ -24,6 +28,17 @@ class ConversationAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # history is kept; moderators remove single messages
+
+    @admin.display(description="participant", ordering="user1")
+    def participant1(self, conversation):
+        return _who(conversation.user1)
+
+    @admin.display(description="participant", ordering="user2")
+    def participant2(self, conversation):
+        return _who(conversation.user2)
 
     @admin.display(description="messages", ordering="_message_count")
     def message_count(self, conversation):
@@ -69,6 +84,9 @@ class MessageAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # "Remove" hides it from the participants and tells their sockets; delete would not
 
     @admin.display(description="content")
     def excerpt(self, message):

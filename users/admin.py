@@ -49,6 +49,9 @@ class UserAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return False  # users sign up through Clerk and POST /users
 
+    def has_delete_permission(self, request, obj=None):
+        return False  # deletion comes from Clerk (its webhook); moderators suspend
+
     @admin.display(boolean=True, ordering="suspended_at")
     def suspended(self, user):
         return user.suspended_at is not None

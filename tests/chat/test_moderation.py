@@ -182,3 +182,14 @@ def test_rest_hides_a_removed_message_from_both_participants(api_as, pair):
         assert "abusive" not in str(body)
         assert "abusive" not in str(api.get("/contacts").json())
         assert "abusive" not in str(api.get("/conversations").json())
+
+
+def test_moderators_remove_rather_than_delete(client, moderator, pair):
+    ann, bob = pair
+    message = _send(ann, bob, "hi")
+    page = client.get("/admin/chat/message/").content.decode()
+    assert 'value="remove_messages"' in page and 'value="delete_selected"' not in page
+    assert client.get(f"/admin/chat/message/{message.pk}/delete/").status_code == 403
+    assert client.get(f"/admin/chat/conversation/{message.conversation_id}/delete/").status_code == 403
+    assert client.get(f"/admin/users/user/{ann.pk}/delete/").status_code == 403
+    assert Message.objects.filter(pk=message.pk).exists()
