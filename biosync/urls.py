@@ -8,6 +8,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from biosync import health
+from users.webhooks import clerk_webhook
 
 
 class RootView(APIView):
@@ -47,6 +48,9 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("metrics", health.metrics, name="metrics"),
+
+
+    path("webhooks/clerk", clerk_webhook, name="clerk-webhook"),
 ]
 
 handler400 = "biosync.api_errors.bad_request"

@@ -6,7 +6,7 @@ from django.contrib.admin.helpers import ActionForm
 
 from biosync.errors import ServiceError
 from users import services
-from users.models import User
+from users.models import User, WebhookDelivery
 
 
 class SuspendedFilter(admin.SimpleListFilter):
@@ -81,3 +81,18 @@ class UserAdmin(admin.ModelAdmin):
             self.log_change(request, user, "Suspension lifted")
             done += 1
         self.message_user(request, f"Lifted suspension of {done} user(s).", messages.SUCCESS)
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(admin.ModelAdmin):
+    """Clerk webhooks applied (kept a day, against replays): for checking that Clerk reaches us."""
+
+    list_display = ("svix_id", "event_type", "received_at")
+    search_fields = ("svix_id",)
+    list_filter = ("event_type",)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

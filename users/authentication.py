@@ -8,11 +8,17 @@ Nothing else in the project reads headers, tokens or payload ids to decide who s
 
 from __future__ import annotations
 
+import json
 import logging
 import re
+import threading
+import time
+import urllib.request
 from dataclasses import dataclass, field
 
 import jwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 from django.conf import settings
 from rest_framework import authentication, exceptions
 
@@ -45,18 +51,105 @@ def valid_clerk_id(value) -> bool:
 
 
 # --- Clerk session tokens -------------------------------------------------------------------
-_jwks_client: jwt.PyJWKClient | None = None
+# An unknown `kid` refetches the JWKS, but not more often than this: a stream of forged tokens
+# with random kids must not turn into a stream of requests to Clerk.
+JWKS_MIN_REFETCH_SECONDS = 5.0
+JWKS_FETCH_TIMEOUT_SECONDS = 5.0
+
+
+class _PemKey:
+    """CLERK_JWT_KEY parsed once (a key object, never the PEM text, reaches jwt.decode)."""
+
+    _pem: str | None = None
+    _key = None
+
+    @staticmethod
+    def normalized(pem: str) -> str:
+        """A PEM however an env file mangled it: one line, spaces for newlines, or no armour."""
+        body = re.sub(r"-----(BEGIN|END) (RSA )?PUBLIC KEY-----|\\n|\s", "", pem)
+        rsa_pkcs1 = "BEGIN RSA PUBLIC KEY" in pem
+        label = "RSA PUBLIC KEY" if rsa_pkcs1 else "PUBLIC KEY"
+        lines = [body[i : i + 64] for i in range(0, len(body), 64)]
+        return "\n".join([f"-----BEGIN {label}-----", *lines, f"-----END {label}-----", ""])
+
+    @classmethod
+    def get(cls, pem: str):
+        if pem != cls._pem:
+            try:
+                key = serialization.load_pem_public_key(cls.normalized(pem).encode())
+            except ValueError as exc:
+                raise IdentityError("Server's CLERK_JWT_KEY is not a PEM public key") from exc
+            if not isinstance(key, rsa.RSAPublicKey):
+                raise IdentityError("Server's CLERK_JWT_KEY is not an RSA public key")
+            cls._pem, cls._key = pem, key
+        return cls._key
+
+
+class _JwksCache:
+    """Clerk's JWKS, fetched on first use, kept, and refetched when a token names an unknown kid."""
+
+    def __init__(self, url: str):
+        self.url = url
+        self.keys: dict[str, object] = {}
+        self.fetches = 0
+        self._last_fetch: float | None = None
+        self._lock = threading.Lock()
+
+    def key(self, kid: str):
+        key = self.keys.get(kid)
+        if key is not None:
+            return key
+        with self._lock:
+            key = self.keys.get(kid)
+            due = self._last_fetch is None or time.monotonic() - self._last_fetch >= JWKS_MIN_REFETCH_SECONDS
+            if key is None and due:
+                self._fetch()
+                key = self.keys.get(kid)
+        if key is None:
+            raise IdentityError("Invalid session token: unknown signing key")
+        return key
+
+    def _fetch(self) -> None:
+        self._last_fetch = time.monotonic()
+        self.fetches += 1
+        try:
+            request = urllib.request.Request(self.url, headers={"Accept": "application/json"})
+            with urllib.request.urlopen(request, timeout=JWKS_FETCH_TIMEOUT_SECONDS) as response:
+                jwks = jwt.PyJWKSet.from_dict(json.loads(response.read()))
+        except (OSError, ValueError, jwt.PyJWTError) as exc:
+            # Keep the keys we had: a Clerk outage must not sign everyone out.
+            logger.error("fetching the Clerk JWKS from %s failed: %s", self.url, exc)
+            return
+        self.keys = {
+            jwk.key_id: jwk.key for jwk in jwks.keys if jwk.key_id and isinstance(jwk.key, rsa.RSAPublicKey)
+        }
+
+
+_jwks: _JwksCache | None = None
+
+
+def jwks_cache() -> _JwksCache:
+    global _jwks
+    if _jwks is None or _jwks.url != settings.CLERK_JWKS_URL:
+        _jwks = _JwksCache(settings.CLERK_JWKS_URL)
+    return _jwks
 
 
 def _signing_key(token: str):
     if settings.CLERK_JWT_KEY:
-        return settings.CLERK_JWT_KEY
+        return _PemKey.get(settings.CLERK_JWT_KEY)
     if settings.CLERK_JWKS_URL:
-        global _jwks_client
-        if _jwks_client is None:
-            # Fetched once and cached; an unknown `kid` makes PyJWKClient refetch (key rotation).
-            _jwks_client = jwt.PyJWKClient(settings.CLERK_JWKS_URL, cache_keys=True, lifespan=3600)
-        return _jwks_client.get_signing_key_from_jwt(token).key
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.PyJWTError as exc:
+            raise IdentityError(f"Invalid session token: {exc.__class__.__name__}") from exc
+        # Checked before any fetch, so `alg: none` / HS256 tokens cannot trigger one.
+        if header.get("alg") != "RS256":
+            raise IdentityError("Invalid session token: InvalidAlgorithmError")
+        kid = header.get("kid")
+        if not isinstance(kid, str) or not kid:
+            raise IdentityError("Invalid session token: no key id")
+        return jwks_cache().key(kid)
     raise IdentityError("Server has no Clerk key configured")
 
 
@@ -64,11 +157,13 @@ def verify_session_token(token: str) -> Identity:
     if not isinstance(token, str) or not token.strip():
         raise IdentityError("Missing session token")
     token = token.strip()
+    key = _signing_key(token)
     try:
-        # Only RS256: refuses `alg: none` and HMAC tokens signed with the public key as secret.
+        # Only RS256, with an RSA key object: refuses `alg: none` and HMAC tokens signed with
+        # the public key as secret.
         claims = jwt.decode(
             token,
-            key=_signing_key(token),
+            key=key,
             algorithms=["RS256"],
             leeway=settings.CLERK_LEEWAY_SECONDS,
             issuer=settings.CLERK_ISSUER or None,
@@ -91,6 +186,34 @@ def _bearer(value: str | None) -> str | None:
     return credentials.strip() if scheme.lower() == "bearer" and credentials.strip() else None
 
 
+# --- Profile fields carried by the token ------------------------------------------------------
+# The profile each user's claims last wrote, per process: a request whose claims match it costs
+# no query. Bounded by clearing; a miss only costs one SELECT.
+_synced_profiles: dict[str, tuple] = {}
+SYNCED_PROFILES_MAX = 10_000
+
+
+def identity_profile_sync(identity: Identity) -> None:
+    """Copy username/name/email/image from the token's claims to the user's local profile.
+
+    Clerk's default session token carries none of them; a custom session token template can
+    (README, Identity). Sync code: from async code call it through database_sync_to_async.
+    """
+    from users.services import profile_from_claims, user_sync_from_claims
+
+    profile = profile_from_claims(identity.claims)
+    if not profile:
+        return
+    fingerprint = tuple(sorted(profile.items()))
+    if _synced_profiles.get(identity.clerk_id) == fingerprint:
+        return
+    # Before the user's POST /users the profile waits (PendingProfile) and user_create takes it.
+    user_sync_from_claims(clerk_id=identity.clerk_id, claims=identity.claims)
+    if len(_synced_profiles) >= SYNCED_PROFILES_MAX:
+        _synced_profiles.clear()
+    _synced_profiles[identity.clerk_id] = fingerprint
+
+
 # --- REST -----------------------------------------------------------------------------------
 class ClerkIdentityAuthentication(authentication.BaseAuthentication):
     """DRF authentication: Bearer session token in `clerk` mode, `x-clerk-id` in `dev` mode."""
@@ -104,6 +227,7 @@ class ClerkIdentityAuthentication(authentication.BaseAuthentication):
                 identity = verify_session_token(token)
             except IdentityError as exc:
                 raise exceptions.AuthenticationFailed(str(exc)) from exc
+            identity_profile_sync(identity)
             return identity, token
         clerk_id = request.META.get("HTTP_X_CLERK_ID")
         if clerk_id is None:
@@ -126,7 +250,8 @@ def socket_identity_at_connect(environ: dict, auth) -> Identity | None:
         return None
     token = None
     if isinstance(auth, dict) and isinstance(auth.get("token"), str):
-        token = auth["token"]
+        token = auth["token"].strip()
+        token = _bearer(token) or token  # `auth: {token: "Bearer …"}` is a common slip
     token = token or _bearer(environ.get("HTTP_AUTHORIZATION"))
     if not token:
         from urllib.parse import parse_qs

@@ -28,6 +28,8 @@ class User(models.Model):
     # Set by a moderator: cannot connect or send, cannot be messaged.
     suspended_at = models.DateTimeField(null=True, blank=True)
     suspension_reason = models.CharField(max_length=500, blank=True, default="")
+    # Clerk's `updated_at` (ms) of the last webhook applied: an older one arriving late is ignored.
+    clerk_updated_at = models.BigIntegerField(null=True, blank=True)
 
     class Meta:
         db_table = "users"
@@ -44,3 +46,34 @@ class User(models.Model):
     @property
     def can_chat(self) -> bool:
         return self.is_active and self.suspended_at is None
+
+
+class PendingProfile(models.Model):
+    """Clerk's profile of a user who has not created a BioSync profile yet.
+
+    A `user.created` webhook arrives before the user's first `POST /users`. Creating the user
+    then would skip the onboarding (`GET /users/me` answers null until the user chooses
+    `isParalyzed`), so the profile waits here and `user_create` takes it.
+    """
+
+    clerk_id = models.CharField(primary_key=True, max_length=255)
+    username = models.CharField(max_length=255, blank=True, default="")
+    full_name = models.CharField(max_length=255, blank=True, default="")
+    email = models.EmailField(max_length=320, blank=True, default="")
+    image_url = models.URLField(max_length=2048, blank=True, default="")
+    clerk_updated_at = models.BigIntegerField(null=True, blank=True)
+    received_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "users_pending_profiles"
+
+
+class WebhookDelivery(models.Model):
+    """A Clerk (Svix) webhook applied, by its `svix-id`: the same delivery twice is a replay."""
+
+    svix_id = models.CharField(max_length=255, unique=True)
+    event_type = models.CharField(max_length=100)
+    received_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        db_table = "users_webhook_deliveries"
