@@ -15,6 +15,7 @@ ADMIN_PAGES = [
     "/admin/contacts/contact/",
     "/admin/chat/conversation/",
     "/admin/chat/message/",
+    "/admin/users/webhookdelivery/",
 ]
 
 
@@ -56,7 +57,10 @@ def test_user_pages_show_no_secrets(client, moderator, make_user):
     user = make_user("ann")
     secrets = {"SECRET_KEY": "s3cret-key-value-xyz", "CLERK_WEBHOOK_SECRET": "whsec_topsecretvalue", "CLERK_JWT_KEY": "pem-key-value-abc"}
     with override_settings(**secrets):
-        pages = [client.get("/admin/users/user/").content, client.get(f"/admin/users/user/{user.pk}/change/").content]
+        pages = [
+            client.get(page).content
+            for page in ("/admin/", "/admin/users/user/", f"/admin/users/user/{user.pk}/change/", "/admin/users/webhookdelivery/")
+        ]
     for page in pages:
         for value in secrets.values():
             assert value.encode() not in page
