@@ -100,14 +100,14 @@ class MessageAdmin(admin.ModelAdmin):
     def removed(self, message):
         return message.removed_at is not None
 
-    @admin.action(description="Remove selected messages (hidden from both participants)")
+    @admin.action(permissions=["change"], description="Remove selected messages (hidden from both participants)")
     def remove_messages(self, request, queryset):
         for message in queryset:
             services.message_remove(message_id=message.pk, moderator=request.user)
             self.log_change(request, message, "Removed by a moderator")
         self.message_user(request, f"Removed {len(queryset)} message(s).", messages.SUCCESS)
 
-    @admin.action(description="Restore selected removed messages")
+    @admin.action(permissions=["change"], description="Restore selected removed messages")
     def restore_messages(self, request, queryset):
         for message in queryset:
             services.message_restore(message_id=message.pk, moderator=request.user)

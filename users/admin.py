@@ -56,7 +56,7 @@ class UserAdmin(admin.ModelAdmin):
     def suspended(self, user):
         return user.suspended_at is not None
 
-    @admin.action(description="Suspend selected users (disconnects them; give a reason)")
+    @admin.action(permissions=["change"], description="Suspend selected users (disconnects them; give a reason)")
     def suspend_users(self, request, queryset):
         reason = request.POST.get("reason", "").strip()
         if not reason:
@@ -73,7 +73,7 @@ class UserAdmin(admin.ModelAdmin):
             done += 1
         self.message_user(request, f"Suspended {done} user(s).", messages.SUCCESS)
 
-    @admin.action(description="Lift suspension of selected users")
+    @admin.action(permissions=["change"], description="Lift suspension of selected users")
     def unsuspend_users(self, request, queryset):
         done = 0
         for user in queryset:

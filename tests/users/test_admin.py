@@ -150,3 +150,17 @@ def test_suspension_fields_cannot_be_edited_in_the_form(client, moderator, make_
 def test_moderators_cannot_add_users_by_hand(client, moderator):
     assert client.get("/admin/users/user/add/").status_code == 403
     assert not User.objects.exists()
+
+
+def test_view_only_staff_cannot_suspend(client, make_user):
+    from django.contrib.auth.models import Permission
+
+    viewer = get_user_model().objects.create_user("viewer", password="x", is_staff=True)
+    viewer.user_permissions.add(Permission.objects.get(codename="view_user", content_type__app_label="users"))
+    client.force_login(viewer)
+    ann = make_user("ann")
+    page = client.get("/admin/users/user/").content.decode()
+    assert ann.clerk_id in page and 'value="suspend_users"' not in page
+    _act(client, "suspend_users", [ann], reason="spam")
+    ann.refresh_from_db()
+    assert ann.suspended_at is None
