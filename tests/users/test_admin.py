@@ -2,6 +2,7 @@
 
 import pytest
 from django.contrib.admin.models import CHANGE, LogEntry
+from django.contrib.admin.utils import quote
 from django.contrib.auth import get_user_model
 from django.test import override_settings
 
@@ -59,7 +60,7 @@ def test_user_pages_show_no_secrets(client, moderator, make_user):
     with override_settings(**secrets):
         pages = [
             client.get(page).content
-            for page in ("/admin/", "/admin/users/user/", f"/admin/users/user/{user.pk}/change/", "/admin/users/webhookdelivery/")
+            for page in ("/admin/", "/admin/users/user/", f"/admin/users/user/{quote(user.pk)}/change/", "/admin/users/webhookdelivery/")
         ]
     for page in pages:
         for value in secrets.values():
@@ -137,7 +138,7 @@ def test_unsuspend_action_lifts_and_logs(client, moderator, make_user):
 def test_suspension_fields_cannot_be_edited_in_the_form(client, moderator, make_user):
     ann = make_user("ann")
     response = client.post(
-        f"/admin/users/user/{ann.pk}/change/",
+        f"/admin/users/user/{quote(ann.pk)}/change/",
         {"username": ann.username, "full_name": "New Name", "email": ann.email, "image_url": "",
          "suspended_at_0": "2020-01-01", "suspended_at_1": "00:00:00", "suspension_reason": "sneaky"},
     )
