@@ -16,7 +16,9 @@ from django.db.models import F
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
+from biosync import metrics
 from biosync.errors import NotFoundError, ServiceError
+from biosync.logging import log_event
 from chat.models import Conversation, Message
 from chat.realtime import emitter, events, presence
 from contacts.models import Contact
@@ -133,6 +135,7 @@ def _validate_send(sender_id: str, recipient_id: str, text) -> str:
     return text
 
 
+@metrics.instrument_send
 def message_send(
     *,
     sender_id: str,
@@ -288,14 +291,91 @@ def _announce_delivered(delivered: list[tuple[int, str]], delivered_at) -> None:
         )
 
 
+# --- Moderation -------------------------------------------------------------------------------
+
+
+def _previews_refresh(conversation_id: int) -> None:
+    """Both participants' contact previews show the newest message not removed (or none).
+
+    Otherwise a removed message would go on showing in GET /contacts.
+    """
+    conversation = Conversation.objects.get(pk=conversation_id)
+    latest = (
+        Message.objects.filter(conversation_id=conversation_id, removed_at__isnull=True)
+        .order_by("-id")
+        .values_list("content", flat=True)
+        .first()
+    )
+    preview = latest[:PREVIEW_LENGTH] if latest is not None else None
+    pair = [(conversation.user1_id, conversation.user2_id), (conversation.user2_id, conversation.user1_id)]
+    for owner_id, contact_id in pair:
+        Contact.objects.filter(owner_id=owner_id, contact_id=contact_id).update(last_message_preview=preview)
+
+
+def _announce_removed(message: Message) -> None:
+    payload = events.message_deleted_payload(message.id, message.conversation_id)
+    for clerk_id in (message.sender_id, message.recipient_id):
+        emitter.emit(events.MESSAGE_DELETED, payload, room=events.user_room(clerk_id))
+
+
+def _moderated(message_id: int, removed_at) -> tuple[Message, bool]:
+    with transaction.atomic():
+        message = Message.objects.select_for_update().filter(pk=message_id).first()
+        if message is None:
+            raise NotFoundError("Message not found")
+        changed = (message.removed_at is None) != (removed_at is None)
+        if changed:
+            message.removed_at = removed_at
+            message.save(update_fields=["removed_at"])
+            _previews_refresh(message.conversation_id)
+            if removed_at is not None:
+                transaction.on_commit(lambda: _announce_removed(message))
+    return message, changed
+
+
+def message_remove(*, message_id: int, moderator=None) -> Message:
+    """Hide a message's content from both participants; their sockets get message_deleted.
+
+    Idempotent: removing a removed message changes and announces nothing.
+    """
+    message, changed = _moderated(message_id, timezone.now())
+    log_event(logger, "message.removed", message_id=message.id, conversation_id=message.conversation_id,
+              moderator=getattr(moderator, "pk", None), changed=changed)
+    return message
+
+
+def message_restore(*, message_id: int, moderator=None) -> Message:
+    """Undo a removal. No realtime event exists for it: clients see the content on their next fetch."""
+    message, changed = _moderated(message_id, None)
+    log_event(logger, "message.restored", message_id=message.id, conversation_id=message.conversation_id,
+              moderator=getattr(moderator, "pk", None), changed=changed)
+    return message
+
+
+def presence_sweep() -> tuple[list[str], list[str]]:
+    """Clear crashed processes' presence leases and fix users.status (manage.py presence_sweep).
+
+    Returns (users whose last lease expired, users marked online whom presence does not know).
+    """
+    from users.services import user_presence_refresh, users_presence_reconcile
+
+    expired = presence.sweep()
+    for clerk_id in expired:
+        user_presence_refresh(clerk_id=clerk_id)
+    stale = users_presence_reconcile()
+    log_event(logger, "presence.swept", expired=len(expired), set_offline=len(stale))
+    return expired, stale
+
+
 # --- sockets and presence ---------------------------------------------------------------------
 def socket_connect(*, clerk_id: str, sid: str) -> None:
     """A socket proved its user: presence, `users.status`, and delivery of what waited offline."""
+    from users.selectors import user_connect_refusal
     from users.services import user_presence_refresh
 
-    user = User.objects.filter(clerk_id=clerk_id).only("is_active", "suspended_at").first()
-    if user is not None and not user.can_chat:
-        raise ServiceError("This account cannot connect", code="account_disabled")
+    refusal = user_connect_refusal(clerk_id=clerk_id)
+    if refusal is not None:
+        raise ServiceError(refusal, code="account_disabled")
     presence.socket_connected(clerk_id, sid)
     # Every time, not only for the first socket: it also repairs a status a crash left wrong.
     user_presence_refresh(clerk_id=clerk_id)

@@ -29,6 +29,32 @@ TEST_REDIS_PREFIX = f"biosync-test-{uuid.uuid4().hex[:10]}"
 def pytest_configure(config):
     settings.REDIS_KEY_PREFIX = TEST_REDIS_PREFIX
     os.environ["REDIS_KEY_PREFIX"] = TEST_REDIS_PREFIX
+    _flush_retries_deadlocks()
+
+
+def _flush_retries_deadlocks() -> None:
+    """Retry the test database's flush when PostgreSQL picks it as a deadlock victim.
+
+    A live server's handlers run a few milliseconds past the test that triggered them (a
+    disconnect updating users.status and reading contacts). The flush's TRUNCATE locks the
+    tables in an arbitrary order (a set's), so it can deadlock with such a transaction;
+    PostgreSQL aborts one of the two, and retrying is its documented remedy. Without this the
+    flush fails and the next test starts on the previous one's rows.
+    """
+    from django.core.management.base import CommandError
+    from django.core.management.commands import flush
+
+    original = flush.Command.handle
+
+    def handle(self, **options):
+        for attempt in range(5):
+            try:
+                return original(self, **options)
+            except CommandError as exc:
+                if attempt == 4 or "deadlock detected" not in str(exc.__cause__):
+                    raise
+
+    flush.Command.handle = handle
 
 
 def pytest_collection_modifyitems(config, items):
