@@ -111,15 +111,38 @@ def _status_of(message: Message) -> str:
     return events.STATUS_DELIVERED if message.delivered_at else events.STATUS_SAVED
 
 
-def _validate_send(sender_id: str, recipient_id: str, text) -> str:
+def message_text_validate(text) -> str:
+    """The one rule for a message's text, shared by every transport (the socket layer checks it
+    before spending a rate-limit slot or a database round trip)."""
     if not isinstance(text, str) or not text.strip():
-        raise ServiceError("Message text must be a non-empty string", code="invalid_text")
+        raise ServiceError("Message text must be a non-empty string", code="invalid_text", details={"field": "text"})
     if len(text) > settings.MESSAGE_MAX_LENGTH:
         raise ServiceError(
             f"Message text is longer than {settings.MESSAGE_MAX_LENGTH} characters",
             code="too_long",
-            details={"maxLength": settings.MESSAGE_MAX_LENGTH, "length": len(text)},
+            details={"field": "text", "maxLength": settings.MESSAGE_MAX_LENGTH, "length": len(text)},
         )
+    return text
+
+
+def message_ids_validate(message_ids) -> list[int]:
+    if not isinstance(message_ids, list) or not message_ids:
+        raise ServiceError(
+            "messageIds must be a non-empty list of message ids", code="invalid_ids", details={"field": "messageIds"}
+        )
+    if len(message_ids) > settings.MARK_READ_MAX_IDS:
+        raise ServiceError(
+            f"At most {settings.MARK_READ_MAX_IDS} messageIds at once",
+            code="too_many_ids",
+            details={"field": "messageIds", "max": settings.MARK_READ_MAX_IDS, "got": len(message_ids)},
+        )
+    if not all(type(i) is int and 0 < i < 2**63 for i in message_ids):
+        raise ServiceError("messageIds must be positive integers", code="invalid_ids", details={"field": "messageIds"})
+    return message_ids
+
+
+def _validate_send(sender_id: str, recipient_id: str, text) -> str:
+    text = message_text_validate(text)
     if sender_id == recipient_id:
         raise ServiceError("Cannot send a message to yourself", code="self")
     users = {u.clerk_id: u for u in User.objects.filter(clerk_id__in=[sender_id, recipient_id])}
@@ -225,12 +248,7 @@ def _announce_read(reader_id: str, read: list[tuple[int, str]], read_at) -> None
 
 def messages_mark_read(*, reader_id: str, message_ids: list[int]) -> tuple[list[int], object]:
     """Mark these messages read, only those addressed to the reader; returns (newly read ids, time)."""
-    if not isinstance(message_ids, list) or not message_ids:
-        raise ServiceError("messageIds must be a non-empty list of message ids", code="invalid_ids")
-    if len(message_ids) > settings.MARK_READ_MAX_IDS:
-        raise ServiceError(f"At most {settings.MARK_READ_MAX_IDS} messageIds at once", code="too_many_ids")
-    if not all(isinstance(i, int) and not isinstance(i, bool) and 0 < i < 2**63 for i in message_ids):
-        raise ServiceError("messageIds must be positive integers", code="invalid_ids")
+    message_ids_validate(message_ids)
     ids = sorted(set(message_ids))
     read_at = timezone.now()
     with transaction.atomic():
