@@ -113,7 +113,7 @@ class AsgiServer:
                 self.process.wait()
 
 
-def _wait_until_up(server: AsgiServer, timeout: float = 30.0) -> None:
+def wait_until_up(server: AsgiServer, timeout: float = 30.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if server.process.poll() is not None:
@@ -156,7 +156,7 @@ def asgi_server_factory(django_db_setup, django_db_blocker, tmp_path_factory):
         )
         server = AsgiServer(url=f"http://127.0.0.1:{port}", port=port, process=process, log_path=log_path)
         started.append(server)
-        _wait_until_up(server)
+        wait_until_up(server)
         return server
 
     yield start
