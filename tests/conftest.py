@@ -127,6 +127,22 @@ def wait_until_up(server: AsgiServer, timeout: float = 30.0) -> None:
 
 
 @pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """pytest-django's test databases, plus: close psycopg's pool before they are dropped.
+
+    Pooled connections left open by worker threads would otherwise keep PostgreSQL from
+    dropping the test database at the end of the run.
+    """
+    yield
+    from django.db import connections
+
+    with django_db_blocker.unblock():
+        for connection in connections.all():
+            if hasattr(connection, "close_pool"):
+                connection.close_pool()
+
+
+@pytest.fixture(scope="session")
 def asgi_server_factory(django_db_setup, django_db_blocker, tmp_path_factory):
     """Start daphne server processes on the test database; all are stopped at session end."""
     started: list[AsgiServer] = []

@@ -7,6 +7,7 @@ a reconnect with a delivery notice, and the REST catch-up.
 
 import asyncio
 import os
+import signal
 import subprocess
 import uuid
 
@@ -44,8 +45,12 @@ def served(django_db_setup, django_db_blocker, tmp_path):
         wait_until_up(socket, timeout=30)
         yield api.url, socket.url
     finally:
-        os.killpg(process.pid, 15)
-        process.wait(timeout=20)
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
 
 
 async def rest(session, method, url, clerk_id, **kwargs):
@@ -85,6 +90,9 @@ async def test_frontend_flow_against_scripts_serve(served):
         assert read["messageId"] == sent["messageId"]
 
         await a.close()
+        # The server has let ana go once her contact hears it (the first message made ben one).
+        gone = await b.next_matching("user_status", lambda p: p["clerkId"] == ana and p["status"] == "offline")
+        assert gone["lastSeen"]
         await b.emit("send_message", {"fromClerkId": ben, "toClerkId": ana, "text": "are you there?"})
         waiting = await b.next("message_sent")
         assert (await b.next("message_delivered"))["status"] == "saved"
