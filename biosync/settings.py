@@ -67,6 +67,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "biosync.middleware.request_log_middleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -224,7 +225,8 @@ USE_TZ = True
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 # TLS usually ends at the proxy in front of daphne; turn this on when it does not.
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
-SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+# Probes and the metrics scraper talk plain HTTP to the process, behind the TLS proxy.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 3600)
@@ -233,14 +235,22 @@ SECURE_HSTS_PRELOAD = False
 CSRF_TRUSTED_ORIGINS = CORS_ORIGIN
 
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()
+# json: one JSON object per line (biosync/logging.py); plain: for reading in a terminal.
+LOG_FORMAT = env_str("LOG_FORMAT", "json").lower()
 LOGGING = {
     "version": 1,
     # False keeps daphne's and the Socket.IO server's own loggers working.
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "json": {"()": "biosync.logging.JsonFormatter"},
+        "plain": {"()": "biosync.logging.PlainFormatter", "format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain" if LOG_FORMAT == "plain" else "json"}
+    },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
+        # At DEBUG these would print SQL parameters, message text included.
         "django.db.backends": {"level": "WARNING"},
         "engineio": {"level": "WARNING"},
         "socketio": {"level": "WARNING"},

@@ -7,6 +7,7 @@ from rest_framework import permissions, serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from biosync import health
 from users.webhooks import clerk_webhook
 
 
@@ -44,6 +45,11 @@ urlpatterns = [
     path("docs/swagger", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("docs/redoc", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
     path("admin/", admin.site.urls),
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
+    path("metrics", health.metrics, name="metrics"),
+
+
     path("webhooks/clerk", clerk_webhook, name="clerk-webhook"),
 ]
 

@@ -1,18 +1,115 @@
-from django.contrib import admin
+"""Moderators' view of conversations and messages. Removal goes through chat.services."""
 
+from django.contrib import admin, messages
+from django.db.models import Count, Max
+from django.utils.text import Truncator
+
+from chat import services
 from chat.models import Conversation, Message
+
+
+def _who(user) -> str:
+    return f"{user} ({user.clerk_id})" if str(user) != user.clerk_id else user.clerk_id
 
 
 @admin.register(Conversation)
 class ConversationAdmin(admin.ModelAdmin):
-    list_display = ("id", "user1", "user2", "created_at", "last_message_at")
-    search_fields = ("user1__clerk_id", "user2__clerk_id")
+    list_display = ("id", "participant1", "participant2", "message_count", "last_activity", "created_at")
+    search_fields = ("user1__clerk_id", "user2__clerk_id", "user1__username", "user2__username")
+    list_select_related = ("user1", "user2")
     raw_id_fields = ("user1", "user2")
+    readonly_fields = ("user1", "user2", "created_at", "last_message_at")
+
+    def get_queryset(self, request):
+        # One query for the page: counts and times come from the join, not a query per row.
+        return super().get_queryset(request).annotate(
+            _message_count=Count("messages"), _last_activity=Max("messages__created_at")
+        )
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # history is kept; moderators remove single messages
+
+    @admin.display(description="participant", ordering="user1")
+    def participant1(self, conversation):
+        return _who(conversation.user1)
+
+    @admin.display(description="participant", ordering="user2")
+    def participant2(self, conversation):
+        return _who(conversation.user2)
+
+    @admin.display(description="messages", ordering="_message_count")
+    def message_count(self, conversation):
+        return conversation._message_count
+
+    @admin.display(description="last activity", ordering="_last_activity")
+    def last_activity(self, conversation):
+        return conversation._last_activity
+
+
+class _NullDateFilter(admin.SimpleListFilter):
+    field = ""
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Yes"), ("no", "No")]
+
+    def queryset(self, request, queryset):
+        if self.value() in {"yes", "no"}:
+            return queryset.filter(**{f"{self.field}__isnull": self.value() == "no"})
+        return queryset
+
+
+class DeliveredFilter(_NullDateFilter):
+    title = parameter_name = "delivered"
+    field = "delivered_at"
+
+
+class RemovedFilter(_NullDateFilter):
+    title = parameter_name = "removed"
+    field = "removed_at"
 
 
 @admin.register(Message)
 class MessageAdmin(admin.ModelAdmin):
-    list_display = ("id", "conversation", "sender", "recipient", "is_read", "delivered_at", "created_at")
+    list_display = ("id", "conversation", "sender", "recipient", "excerpt", "is_read", "delivered", "removed", "created_at")
     search_fields = ("content",)
-    list_filter = ("is_read", "created_at")
-    raw_id_fields = ("conversation", "sender", "recipient")
+    list_filter = (("created_at", admin.DateFieldListFilter), "is_read", DeliveredFilter, RemovedFilter)
+    list_select_related = ("conversation", "sender", "recipient")
+    date_hierarchy = "created_at"
+    # Messages change only through services: removal below, reads and delivery by the users.
+    readonly_fields = [field.name for field in Message._meta.fields]
+    actions = ["remove_messages", "restore_messages"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # "Remove" hides it from the participants and tells their sockets; delete would not
+
+    @admin.display(description="content")
+    def excerpt(self, message):
+        return Truncator(message.content).chars(80)
+
+    @admin.display(boolean=True, ordering="delivered_at")
+    def delivered(self, message):
+        return message.delivered_at is not None
+
+    @admin.display(boolean=True, ordering="removed_at")
+    def removed(self, message):
+        return message.removed_at is not None
+
+    @admin.action(permissions=["change"], description="Remove selected messages (hidden from both participants)")
+    def remove_messages(self, request, queryset):
+        for message in queryset:
+            services.message_remove(message_id=message.pk, moderator=request.user)
+            self.log_change(request, message, "Removed by a moderator")
+        self.message_user(request, f"Removed {len(queryset)} message(s).", messages.SUCCESS)
+
+    @admin.action(permissions=["change"], description="Restore selected removed messages")
+    def restore_messages(self, request, queryset):
+        for message in queryset:
+            services.message_restore(message_id=message.pk, moderator=request.user)
+            self.log_change(request, message, "Restored by a moderator")
+        self.message_user(request, f"Restored {len(queryset)} message(s).", messages.SUCCESS)

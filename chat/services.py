@@ -17,7 +17,9 @@ from django.db.models import F
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
+from biosync import metrics
 from biosync.errors import NotFoundError, ServiceError
+from biosync.logging import log_event
 from chat.models import Conversation, Message
 from chat.realtime import emitter, events, presence
 from contacts.models import Contact
@@ -176,15 +178,38 @@ def _chat_states(*clerk_ids: str) -> dict[str, User]:
     }
 
 
-def _validate_send(sender_id: str, recipient_id: str, text) -> str:
+def message_text_validate(text) -> str:
+    """The one rule for a message's text, shared by every transport (the socket layer checks it
+    before spending a rate-limit slot or a database round trip)."""
     if not isinstance(text, str) or not text.strip():
-        raise ServiceError("Message text must be a non-empty string", code="invalid_text")
+        raise ServiceError("Message text must be a non-empty string", code="invalid_text", details={"field": "text"})
     if len(text) > settings.MESSAGE_MAX_LENGTH:
         raise ServiceError(
             f"Message text is longer than {settings.MESSAGE_MAX_LENGTH} characters",
             code="too_long",
-            details={"maxLength": settings.MESSAGE_MAX_LENGTH, "length": len(text)},
+            details={"field": "text", "maxLength": settings.MESSAGE_MAX_LENGTH, "length": len(text)},
         )
+    return text
+
+
+def message_ids_validate(message_ids) -> list[int]:
+    if not isinstance(message_ids, list) or not message_ids:
+        raise ServiceError(
+            "messageIds must be a non-empty list of message ids", code="invalid_ids", details={"field": "messageIds"}
+        )
+    if len(message_ids) > settings.MARK_READ_MAX_IDS:
+        raise ServiceError(
+            f"At most {settings.MARK_READ_MAX_IDS} messageIds at once",
+            code="too_many_ids",
+            details={"field": "messageIds", "max": settings.MARK_READ_MAX_IDS, "got": len(message_ids)},
+        )
+    if not all(type(i) is int and 0 < i < 2**63 for i in message_ids):
+        raise ServiceError("messageIds must be positive integers", code="invalid_ids", details={"field": "messageIds"})
+    return message_ids
+
+
+def _validate_send(sender_id: str, recipient_id: str, text) -> str:
+    text = message_text_validate(text)
     if sender_id == recipient_id:
         raise ServiceError("Cannot send a message to yourself", code="self")
     users = _chat_states(sender_id, recipient_id)
@@ -200,6 +225,7 @@ def _validate_send(sender_id: str, recipient_id: str, text) -> str:
     return text
 
 
+@metrics.instrument_send
 def message_send(
     *,
     sender_id: str,
@@ -292,12 +318,7 @@ def _announce_read(reader_id: str, read: list[tuple[int, str]], read_at) -> None
 
 def messages_mark_read(*, reader_id: str, message_ids: list[int]) -> tuple[list[int], object]:
     """Mark these messages read, only those addressed to the reader; returns (newly read ids, time)."""
-    if not isinstance(message_ids, list) or not message_ids:
-        raise ServiceError("messageIds must be a non-empty list of message ids", code="invalid_ids")
-    if len(message_ids) > settings.MARK_READ_MAX_IDS:
-        raise ServiceError(f"At most {settings.MARK_READ_MAX_IDS} messageIds at once", code="too_many_ids")
-    if not all(isinstance(i, int) and not isinstance(i, bool) and 0 < i < 2**63 for i in message_ids):
-        raise ServiceError("messageIds must be positive integers", code="invalid_ids")
+    message_ids_validate(message_ids)
     ids = sorted(set(message_ids))
     read_at = timezone.now()
     with transaction.atomic():
@@ -358,14 +379,91 @@ def _announce_delivered(delivered: list[tuple[int, str]], delivered_at) -> None:
         )
 
 
+# --- Moderation -------------------------------------------------------------------------------
+
+
+def _previews_refresh(conversation_id: int) -> None:
+    """Both participants' contact previews show the newest message not removed (or none).
+
+    Otherwise a removed message would go on showing in GET /contacts.
+    """
+    conversation = Conversation.objects.get(pk=conversation_id)
+    latest = (
+        Message.objects.filter(conversation_id=conversation_id, removed_at__isnull=True)
+        .order_by("-id")
+        .values_list("content", flat=True)
+        .first()
+    )
+    preview = latest[:PREVIEW_LENGTH] if latest is not None else None
+    pair = [(conversation.user1_id, conversation.user2_id), (conversation.user2_id, conversation.user1_id)]
+    for owner_id, contact_id in pair:
+        Contact.objects.filter(owner_id=owner_id, contact_id=contact_id).update(last_message_preview=preview)
+
+
+def _announce_removed(message: Message) -> None:
+    payload = events.message_deleted_payload(message.id, message.conversation_id)
+    for clerk_id in (message.sender_id, message.recipient_id):
+        emitter.emit(events.MESSAGE_DELETED, payload, room=events.user_room(clerk_id))
+
+
+def _moderated(message_id: int, removed_at) -> tuple[Message, bool]:
+    with transaction.atomic():
+        message = Message.objects.select_for_update().filter(pk=message_id).first()
+        if message is None:
+            raise NotFoundError("Message not found")
+        changed = (message.removed_at is None) != (removed_at is None)
+        if changed:
+            message.removed_at = removed_at
+            message.save(update_fields=["removed_at"])
+            _previews_refresh(message.conversation_id)
+            if removed_at is not None:
+                transaction.on_commit(lambda: _announce_removed(message))
+    return message, changed
+
+
+def message_remove(*, message_id: int, moderator=None) -> Message:
+    """Hide a message's content from both participants; their sockets get message_deleted.
+
+    Idempotent: removing a removed message changes and announces nothing.
+    """
+    message, changed = _moderated(message_id, timezone.now())
+    log_event(logger, "message.removed", message_id=message.id, conversation_id=message.conversation_id,
+              moderator=getattr(moderator, "pk", None), changed=changed)
+    return message
+
+
+def message_restore(*, message_id: int, moderator=None) -> Message:
+    """Undo a removal. No realtime event exists for it: clients see the content on their next fetch."""
+    message, changed = _moderated(message_id, None)
+    log_event(logger, "message.restored", message_id=message.id, conversation_id=message.conversation_id,
+              moderator=getattr(moderator, "pk", None), changed=changed)
+    return message
+
+
+def presence_sweep() -> tuple[list[str], list[str]]:
+    """Clear crashed processes' presence leases and fix users.status (manage.py presence_sweep).
+
+    Returns (users whose last lease expired, users marked online whom presence does not know).
+    """
+    from users.services import user_presence_refresh, users_presence_reconcile
+
+    expired = presence.sweep()
+    for clerk_id in expired:
+        user_presence_refresh(clerk_id=clerk_id)
+    stale = users_presence_reconcile()
+    log_event(logger, "presence.swept", expired=len(expired), set_offline=len(stale))
+    return expired, stale
+
+
 # --- sockets and presence ---------------------------------------------------------------------
 def socket_connect(*, clerk_id: str, sid: str) -> None:
     """A socket proved its user: presence, `users.status`, and delivery of what waited offline."""
+    from users.selectors import user_connect_refusal
     from users.services import user_presence_refresh
 
-    user = User.objects.filter(clerk_id=clerk_id).only("is_active", "suspended_at").first()
-    if user is not None and not user.can_chat:
-        raise ServiceError("This account cannot connect", code="account_disabled")
+    refusal = user_connect_refusal(clerk_id=clerk_id)
+    if refusal is not None:
+        raise ServiceError(refusal, code="account_disabled")
     presence.socket_connected(clerk_id, sid)
     # Every time, not only for the first socket: it also repairs a status a crash left wrong.
     user_presence_refresh(clerk_id=clerk_id)

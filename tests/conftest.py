@@ -29,6 +29,32 @@ TEST_REDIS_PREFIX = f"biosync-test-{uuid.uuid4().hex[:10]}"
 def pytest_configure(config):
     settings.REDIS_KEY_PREFIX = TEST_REDIS_PREFIX
     os.environ["REDIS_KEY_PREFIX"] = TEST_REDIS_PREFIX
+    _flush_retries_deadlocks()
+
+
+def _flush_retries_deadlocks() -> None:
+    """Retry the test database's flush when PostgreSQL picks it as a deadlock victim.
+
+    A live server's handlers run a few milliseconds past the test that triggered them (a
+    disconnect updating users.status and reading contacts). The flush's TRUNCATE locks the
+    tables in an arbitrary order (a set's), so it can deadlock with such a transaction;
+    PostgreSQL aborts one of the two, and retrying is its documented remedy. Without this the
+    flush fails and the next test starts on the previous one's rows.
+    """
+    from django.core.management.base import CommandError
+    from django.core.management.commands import flush
+
+    original = flush.Command.handle
+
+    def handle(self, **options):
+        for attempt in range(5):
+            try:
+                return original(self, **options)
+            except CommandError as exc:
+                if attempt == 4 or "deadlock detected" not in str(exc.__cause__):
+                    raise
+
+    flush.Command.handle = handle
 
 
 def pytest_collection_modifyitems(config, items):
@@ -87,7 +113,7 @@ class AsgiServer:
                 self.process.wait()
 
 
-def _wait_until_up(server: AsgiServer, timeout: float = 30.0) -> None:
+def wait_until_up(server: AsgiServer, timeout: float = 30.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if server.process.poll() is not None:
@@ -98,6 +124,22 @@ def _wait_until_up(server: AsgiServer, timeout: float = 30.0) -> None:
         except OSError:
             time.sleep(0.1)
     raise RuntimeError(f"server did not start in {timeout}s:\n{server.log()}")
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """pytest-django's test databases, plus: close psycopg's pool before they are dropped.
+
+    Pooled connections left open by worker threads would otherwise keep PostgreSQL from
+    dropping the test database at the end of the run.
+    """
+    yield
+    from django.db import connections
+
+    with django_db_blocker.unblock():
+        for connection in connections.all():
+            if hasattr(connection, "close_pool"):
+                connection.close_pool()
 
 
 @pytest.fixture(scope="session")
@@ -130,7 +172,7 @@ def asgi_server_factory(django_db_setup, django_db_blocker, tmp_path_factory):
         )
         server = AsgiServer(url=f"http://127.0.0.1:{port}", port=port, process=process, log_path=log_path)
         started.append(server)
-        _wait_until_up(server)
+        wait_until_up(server)
         return server
 
     yield start

@@ -23,6 +23,27 @@ def users_search(*, query: str, exclude_clerk_id: str, limit: int = SEARCH_LIMIT
     )
 
 
+def user_connect_refusal(*, clerk_id: str) -> str | None:
+    """Why this user may not open a socket, or None when they may.
+
+    The Socket.IO namespace asks this on connect and on register_user. A user without a
+    profile yet may connect (the app connects before onboarding); a suspended or deleted
+    one may not.
+    """
+    user = User.objects.filter(clerk_id=clerk_id).only("is_active", "suspended_at").first()
+    if user is None:
+        return None
+    if user.suspended_at is not None:
+        return "This account is suspended and cannot connect"
+    if not user.is_active:
+        return "This account was deleted and cannot connect"
+    return None
+
+
+def user_can_connect(*, clerk_id: str) -> bool:
+    return user_connect_refusal(clerk_id=clerk_id) is None
+
+
 def online_ids(clerk_ids) -> set[str]:
     """Which of these users have a socket connected somewhere: status comes from presence, not the DB."""
     from chat.realtime import presence

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from biosync.errors import NotFoundError, ServiceError
+from biosync.logging import log_event
 from contacts.models import Contact
 from users.models import PendingProfile, User, UserStatus, WebhookDelivery
+
+logger = logging.getLogger(__name__)
 
 PROFILE_FIELDS = ("username", "full_name", "email", "image_url")
 # Longer than Svix's 5-minute timestamp tolerance: a replayed delivery is refused either way.
@@ -55,6 +59,41 @@ def user_update(*, clerk_id: str, **changes) -> User:
             setattr(user, name, changes[name])
         if changed:
             user.save(update_fields=[*changed, "updated_at"])
+    return user
+
+
+# --- Moderation -------------------------------------------------------------------------------
+SUSPENSION_REASON_MAX = 500
+
+
+def user_suspend(*, clerk_id: str, reason: str) -> User:
+    """Suspend a user: their sockets are closed, and they can neither connect, send nor be messaged."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ServiceError("A suspension needs a reason", code="reason_required")
+    with transaction.atomic():
+        user = User.objects.select_for_update().filter(clerk_id=clerk_id).first()
+        if user is None:
+            raise NotFoundError("User not found")
+        # A second suspension updates the reason and keeps the original time.
+        user.suspended_at = user.suspended_at or timezone.now()
+        user.suspension_reason = reason[:SUSPENSION_REASON_MAX]
+        user.save(update_fields=["suspended_at", "suspension_reason", "updated_at"])
+        transaction.on_commit(lambda: _sockets_disconnect(clerk_id))
+    log_event(logger, "user.suspended", clerk_id=clerk_id)
+    return user
+
+
+def user_unsuspend(*, clerk_id: str) -> User:
+    with transaction.atomic():
+        user = User.objects.select_for_update().filter(clerk_id=clerk_id).first()
+        if user is None:
+            raise NotFoundError("User not found")
+        if user.suspended_at is not None:
+            user.suspended_at = None
+            user.suspension_reason = ""
+            user.save(update_fields=["suspended_at", "suspension_reason", "updated_at"])
+    log_event(logger, "user.unsuspended", clerk_id=clerk_id)
     return user
 
 

@@ -11,17 +11,23 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import time
 
 import socketio
 from channels.db import database_sync_to_async
 from socketio.exceptions import ConnectionRefusedError
 
+from biosync import metrics
 from biosync.errors import ServiceError
+from biosync.logging import log_event
 from chat import services
 from chat.realtime import events, heartbeat, payloads, ratelimit, typing
 from users.authentication import Identity, IdentityError, socket_identity_at_connect, socket_identity_at_register
 
 logger = logging.getLogger(__name__)
+
+# Keystrokes: logged only at DEBUG, or they would drown everything else.
+QUIET_EVENTS = {events.TYPING_START, events.TYPING_STOP}
 
 
 def call(function, /, *args, **kwargs):
@@ -36,6 +42,7 @@ def event(name: str, *, registered: bool = True):
     def decorate(handler):
         @functools.wraps(handler)
         async def run(self, sid, data=None, *_ignored):
+            started, outcome, clerk_id = time.perf_counter(), "ok", None
             async with self._locks.setdefault(sid, asyncio.Lock()):
                 try:
                     clerk_id = await self._user(sid)
@@ -43,10 +50,20 @@ def event(name: str, *, registered: bool = True):
                         raise ServiceError(f"Register first: emit {events.REGISTER_USER} before {name}", code="unregistered")
                     return await handler(self, sid, clerk_id, data)
                 except ServiceError as exc:
+                    outcome = exc.code
                     return await self._fail(sid, name, data, exc)
                 except Exception:
+                    outcome = "internal"
                     logger.exception("socket event %s failed", name)
                     return await self._fail(sid, name, data, ServiceError("Internal error; try again", code="internal"))
+                finally:
+                    elapsed = time.perf_counter() - started
+                    metrics.socket_event_done(name, outcome, elapsed)
+                    # One line per event: ids, outcome and time (queueing included), never the payload.
+                    log_event(
+                        logger, "socket.event", level=logging.DEBUG if name in QUIET_EVENTS else logging.INFO,
+                        socket_event=name, sid=sid, user=clerk_id, outcome=outcome, duration_ms=round(elapsed * 1000, 2),
+                    )  # fmt: skip
 
         return run
 

@@ -7,9 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.conf import settings
-
 from biosync.errors import ServiceError
+from chat.services import message_ids_validate, message_text_validate
 from users.authentication import valid_clerk_id
 
 CLIENT_MESSAGE_ID_MAX = 100  # chat.models.Message.client_message_id
@@ -70,14 +69,9 @@ def send_message(data, clerk_id: str) -> Send:
     _sender(data, clerk_id)
     recipient_id = _recipient(data)
     text = data.get("text")
-    if not isinstance(text, str) or not text.strip():
+    if not isinstance(text, str):
         raise _invalid("text", "text must be a non-empty string", text)
-    if len(text) > settings.MESSAGE_MAX_LENGTH:
-        raise ServiceError(
-            f"Message text is longer than {settings.MESSAGE_MAX_LENGTH} characters",
-            code="too_long",
-            details={"field": "text", "maxLength": settings.MESSAGE_MAX_LENGTH, "length": len(text)},
-        )
+    message_text_validate(text)
     client_id = data.get("clientMessageId")
     if client_id is not None and client_message_id_of(data) is None:
         raise _invalid("clientMessageId", f"clientMessageId must be a string of 1 to {CLIENT_MESSAGE_ID_MAX} characters", client_id)
@@ -93,16 +87,9 @@ def typing(data, clerk_id: str) -> str:
 def mark_as_read(data) -> list[int]:
     data = _object(data)
     ids = data.get("messageIds")
-    if not isinstance(ids, list) or not ids:
+    if not isinstance(ids, list):
         raise _invalid("messageIds", "messageIds must be a non-empty list of message ids", ids)
-    if len(ids) > settings.MARK_READ_MAX_IDS:
-        raise ServiceError(
-            f"At most {settings.MARK_READ_MAX_IDS} messageIds at once",
-            code="too_many_ids",
-            details={"field": "messageIds", "max": settings.MARK_READ_MAX_IDS, "got": len(ids)},
-        )
-    if not all(type(i) is int and 0 < i < 2**63 for i in ids):
-        raise ServiceError("messageIds must be positive integers", code="invalid_ids", details={"field": "messageIds"})
+    message_ids_validate(ids)
     return ids
 
 

@@ -1,0 +1,57 @@
+"""One JSON object per line per event, for log shippers (Loki, CloudWatch, journald).
+
+Call sites name the event and pass ids, counts and timings as fields:
+
+    log_event(logger, "message.stored", message_id=12, length=40, duration_ms=3.1)
+
+Never pass message text: these users' messages are private. Fields are ids, lengths,
+codes and timings only.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import datetime, timezone
+
+# LogRecord attributes that are not user fields.
+_RESERVED = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName"}
+
+
+def log_event(logger: logging.Logger, event: str, *, level: int = logging.INFO, **fields) -> None:
+    if logger.isEnabledFor(level):
+        # A field named like a LogRecord attribute (name, args, ...) would make logging raise.
+        extra = {(f"{key}_" if key in _RESERVED else key): value for key, value in fields.items()}
+        logger.log(level, event, extra={**extra, "event": event})
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        body = {
+            "ts": datetime.fromtimestamp(record.created, tz=timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            "level": record.levelname,
+            "logger": record.name,
+        }
+        event = getattr(record, "event", None)
+        if event:
+            body["event"] = event
+        else:
+            body["message"] = record.getMessage()
+        for key, value in vars(record).items():
+            if key not in _RESERVED and key != "event" and not key.startswith("_"):
+                body[key] = value
+        if record.exc_info:
+            body["exc"] = self.formatException(record.exc_info)
+        return json.dumps(body, default=str, ensure_ascii=False)
+
+
+class PlainFormatter(logging.Formatter):
+    """Human-readable: `time LEVEL logger event key=value …` (LOG_FORMAT=plain)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        line = super().format(record)
+        extras = " ".join(
+            f"{key}={value}" for key, value in vars(record).items()
+            if key not in _RESERVED and key != "event" and not key.startswith("_")
+        )
+        return f"{line} {extras}" if extras else line

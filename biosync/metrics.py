@@ -1,0 +1,93 @@
+"""Prometheus metrics of this process, served at /metrics.
+
+Each server process keeps and serves its own numbers (prometheus-client's default registry,
+not its multiprocess mode): scrape every process, or sum them in Prometheus
+(`sum without(instance)(...)`). A restart starts the counters again at zero, which
+Prometheus' `rate()` expects.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import time
+
+from prometheus_client import Counter, Gauge, Histogram
+
+from biosync.errors import ServiceError
+from biosync.logging import log_event
+
+logger = logging.getLogger("chat.send")
+
+CONNECTED_SOCKETS = Gauge("biosync_connected_sockets", "Sockets of identified users connected to this process")
+
+
+def _connected_sockets() -> int:
+    # Read from presence at scrape time, so no connect/disconnect path can forget to count.
+    from chat.realtime import presence
+
+    return len(presence.local_sockets())
+
+
+CONNECTED_SOCKETS.set_function(_connected_sockets)
+MESSAGES_STORED = Counter("biosync_messages_stored_total", "Messages stored (retries of a stored message not counted)")
+SEND_LATENCY = Histogram(
+    "biosync_send_latency_seconds",
+    "send_message from arrival to answer (queueing, validation, storage, delivery), successful sends",
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
+)
+SEND_FAILURES = Counter("biosync_send_failures_total", "Sends refused or failed, by reason", ["reason"])
+
+
+def send_failed(reason: str) -> None:
+    SEND_FAILURES.labels(reason=reason).inc()
+
+
+def socket_event_done(event: str, outcome: str, seconds: float) -> None:
+    """The namespace reports each send_message: its latency, or why it failed."""
+    if event != "send_message":
+        return
+    if outcome == "ok":
+        SEND_LATENCY.observe(seconds)
+    else:
+        send_failed(outcome)
+
+
+def instrument_send(service):
+    """Wrap `message_send`: count stored messages and log one line per stored message.
+
+    The line carries ids and the text's length, never the text: these users' messages are
+    private. Latency and failures are measured where the send arrives (the namespace), which
+    also sees the refusals made before the service (payload checks, rate limits).
+    """
+
+    @functools.wraps(service)
+    def wrapper(**kwargs):
+        started = time.perf_counter()
+        try:
+            result = service(**kwargs)
+        except ServiceError as exc:
+            log_event(logger, "message.refused", level=logging.DEBUG, reason=exc.code, duration_ms=_ms(started))
+            raise
+        elapsed = time.perf_counter() - started
+        message = result.message
+        if result.created:
+            MESSAGES_STORED.inc()
+        log_event(
+            logger,
+            "message.stored" if result.created else "message.retry",
+            message_id=message.id,
+            conversation_id=message.conversation_id,
+            sender=message.sender_id,
+            recipient=message.recipient_id,
+            length=len(message.content),
+            status=result.status,
+            duration_ms=round(elapsed * 1000, 2),
+        )
+        return result
+
+    return wrapper
+
+
+def _ms(started: float) -> float:
+    return round((time.perf_counter() - started) * 1000, 2)
