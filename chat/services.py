@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from contextlib import nullcontext
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -40,23 +41,20 @@ def _db_time(value):
     return connection.ops.adapt_datetimefield_value(value)
 
 
-def _conversation_touch(*, user_a: str, user_b: str, at) -> int:
+def _conversation_touch_sql(*, user_a: str, user_b: str, at) -> tuple[str, list]:
     """Find or create the pair's conversation and move its last message time, in one statement.
 
     INSERT … ON CONFLICT is atomic in both PostgreSQL and SQLite: two first messages racing
     end on the same row instead of one failing or both creating one.
     """
     user1, user2 = sorted((user_a, user_b))
-    table = Conversation._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} (user1_clerk_id, user2_clerk_id, created_at, last_message_at) "
-            "VALUES (%s, %s, %s, %s) "
-            "ON CONFLICT (user1_clerk_id, user2_clerk_id) "
-            "DO UPDATE SET last_message_at = excluded.last_message_at RETURNING id",
-            [user1, user2, _db_time(at), _db_time(at)],
-        )
-        return cursor.fetchone()[0]
+    return (
+        f"INSERT INTO {Conversation._meta.db_table} (user1_clerk_id, user2_clerk_id, created_at, last_message_at) "
+        "VALUES (%s, %s, %s, %s) "
+        "ON CONFLICT (user1_clerk_id, user2_clerk_id) "
+        "DO UPDATE SET last_message_at = excluded.last_message_at RETURNING id",
+        [user1, user2, _db_time(at), _db_time(at)],
+    )
 
 
 def conversation_get_or_create(*, user_a: str, user_b: str) -> Conversation:
@@ -76,7 +74,7 @@ def conversation_get_or_create(*, user_a: str, user_b: str) -> Conversation:
     return Conversation.objects.get(user1_id=user1, user2_id=user2)
 
 
-def _contacts_touch(*, sender_id: str, recipient_id: str, preview: str, at) -> None:
+def _contacts_touch_sql(*, sender_id: str, recipient_id: str, preview: str, at) -> tuple[str, list]:
     """Both sides' contact rows, created when missing as the seed does, in one statement.
 
     The recipient's row gains one unread message; the sender's only the preview and time.
@@ -87,16 +85,68 @@ def _contacts_touch(*, sender_id: str, recipient_id: str, preview: str, at) -> N
     params = []
     for owner, contact, unread in rows:
         params += [owner, contact, preview, _db_time(at), unread, _db_time(at)]
+    return (
+        f"INSERT INTO {table} (user_clerk_id, contact_clerk_id, last_message_preview, "
+        "last_message_at, unread_count, created_at) VALUES (%s, %s, %s, %s, %s, %s), (%s, %s, %s, %s, %s, %s) "
+        "ON CONFLICT (user_clerk_id, contact_clerk_id) DO UPDATE SET "
+        "last_message_preview = excluded.last_message_preview, "
+        "last_message_at = excluded.last_message_at, "
+        f"unread_count = {table}.unread_count + excluded.unread_count",
+        params,
+    )
+
+
+def _message_insert_sql(message: Message, *, conversation_sql: str | None = None) -> tuple[str, list]:
+    """INSERT … RETURNING id, conversation_id of a new message: what `Message.objects.create`
+    does (no signal receivers exist for it) without compiling a query on every send.
+    `conversation_sql` replaces the conversation id by an expression (the one-statement send)."""
+    fields = [f for f in Message._meta.concrete_fields if not f.primary_key]
+    columns, values, params = [], [], []
+    for f in fields:
+        columns.append(connection.ops.quote_name(f.column))
+        if conversation_sql is not None and f.attname == "conversation_id":
+            values.append(conversation_sql)
+        else:
+            values.append("%s")
+            params.append(f.get_db_prep_save(getattr(message, f.attname), connection))
+    return (
+        f"INSERT INTO {Message._meta.db_table} ({', '.join(columns)}) VALUES ({', '.join(values)}) "
+        f"RETURNING {Message._meta.pk.column}, {Message._meta.get_field('conversation').column}",
+        params,
+    )
+
+
+def _message_store(message: Message, *, preview: str) -> Message:
+    """The conversation (found or created), the message and both contact rows.
+
+    On PostgreSQL one statement does all three (data-modifying CTEs run exactly once, to
+    completion, atomically with the statement): one round trip instead of five with
+    BEGIN/COMMIT. SQLite has no data-modifying CTEs: three statements in the caller's
+    transaction.
+    """
+    touch = {"at": message.created_at}
+    conv_sql, conv_params = _conversation_touch_sql(user_a=message.sender_id, user_b=message.recipient_id, **touch)
+    contacts_sql, contacts_params = _contacts_touch_sql(
+        sender_id=message.sender_id, recipient_id=message.recipient_id, preview=preview, **touch
+    )
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} (user_clerk_id, contact_clerk_id, last_message_preview, "
-            "last_message_at, unread_count, created_at) VALUES (%s, %s, %s, %s, %s, %s), (%s, %s, %s, %s, %s, %s) "
-            "ON CONFLICT (user_clerk_id, contact_clerk_id) DO UPDATE SET "
-            "last_message_preview = excluded.last_message_preview, "
-            "last_message_at = excluded.last_message_at, "
-            f"unread_count = {table}.unread_count + excluded.unread_count",
-            params,
-        )
+        if connection.vendor == "postgresql":
+            msg_sql, msg_params = _message_insert_sql(message, conversation_sql="(SELECT id FROM conv)")
+            cursor.execute(
+                f"WITH conv AS ({conv_sql}), msg AS ({msg_sql}), touched AS ({contacts_sql}) "
+                "SELECT * FROM msg",
+                [*conv_params, *msg_params, *contacts_params],
+            )
+            message.pk, message.conversation_id = cursor.fetchone()
+        else:
+            cursor.execute(conv_sql, conv_params)
+            message.conversation_id = cursor.fetchone()[0]
+            cursor.execute(*_message_insert_sql(message))
+            message.pk = cursor.fetchone()[0]
+            cursor.execute(contacts_sql, contacts_params)
+    message._state.adding = False
+    message._state.db = connection.alias
+    return message
 
 
 def _existing_send(sender_id: str, client_message_id: str | None) -> Message | None:
@@ -109,6 +159,23 @@ def _status_of(message: Message) -> str:
     if message.is_read:
         return events.STATUS_READ
     return events.STATUS_DELIVERED if message.delivered_at else events.STATUS_SAVED
+
+
+def _chat_states(*clerk_ids: str) -> dict[str, User]:
+    """The users' chat-relevant fields only, as unsaved User objects (for `can_chat`).
+
+    Raw SQL: on every send, compiling the equivalent queryset cost more CPU than the query.
+    """
+    meta = User._meta
+    columns = ", ".join(meta.get_field(name).column for name in ("clerk_id", "is_active", "suspended_at"))
+    placeholders = ", ".join(["%s"] * len(clerk_ids))
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {columns} FROM {meta.db_table} WHERE {meta.pk.column} IN ({placeholders})", clerk_ids)
+        rows = cursor.fetchall()
+    return {
+        clerk_id: User(clerk_id=clerk_id, is_active=bool(is_active), suspended_at=suspended_at)
+        for clerk_id, is_active, suspended_at in rows
+    }
 
 
 def message_text_validate(text) -> str:
@@ -145,7 +212,7 @@ def _validate_send(sender_id: str, recipient_id: str, text) -> str:
     text = message_text_validate(text)
     if sender_id == recipient_id:
         raise ServiceError("Cannot send a message to yourself", code="self")
-    users = {u.clerk_id: u for u in User.objects.filter(clerk_id__in=[sender_id, recipient_id])}
+    users = _chat_states(sender_id, recipient_id)
     sender, recipient = users.get(sender_id), users.get(recipient_id)
     if sender is None:
         raise ServiceError("Sender has no profile; create it first with POST /users", code="unknown_sender")
@@ -177,20 +244,23 @@ def message_send(
     text = _validate_send(sender_id, recipient_id, text)
 
     now = timezone.now()
-    delivered_at = now if presence.is_online(recipient_id) else None
+    # A socket of the recipient on this process gets the message from this process itself.
+    online = presence.has_local_socket(recipient_id) or presence.is_online(recipient_id)
+    delivered_at = now if online else None
+    message = Message(
+        sender_id=sender_id,
+        recipient_id=recipient_id,
+        content=text,
+        client_message_id=client_message_id or None,
+        created_at=now,
+        delivered_at=delivered_at,
+    )
+    # One PostgreSQL statement is atomic by itself: outside a caller's transaction it needs
+    # no BEGIN/COMMIT round trips (on_commit then runs at once, after that statement).
+    one_statement = connection.vendor == "postgresql" and not connection.in_atomic_block
     try:
-        with transaction.atomic():
-            conversation_id = _conversation_touch(user_a=sender_id, user_b=recipient_id, at=now)
-            message = Message.objects.create(
-                conversation_id=conversation_id,
-                sender_id=sender_id,
-                recipient_id=recipient_id,
-                content=text,
-                client_message_id=client_message_id or None,
-                created_at=now,
-                delivered_at=delivered_at,
-            )
-            _contacts_touch(sender_id=sender_id, recipient_id=recipient_id, preview=text[:PREVIEW_LENGTH], at=now)
+        with nullcontext() if one_statement else transaction.atomic():
+            _message_store(message, preview=text[:PREVIEW_LENGTH])
             transaction.on_commit(lambda: _announce_message(message, origin_sid))
     except IntegrityError:
         # Two sockets of one sender retried the same clientMessageId at once: the unique

@@ -5,11 +5,17 @@
 - Anywhere else (manage.py commands, a shell) with REDIS_URL, a write-only RedisManager
   publishes on the same channel. Without REDIS_URL there is no server to reach from outside.
 
-Emits are awaited before the caller goes on, so one socket's messages go out in the order
-their transactions committed.
+Inside the server, a worker thread does not wait for its emits: it hands them to one FIFO
+queue on the event loop, drained by one task that awaits each emit in turn. Emits leave in
+the order they were handed over (so one socket's messages in the order their transactions
+committed), and the thread is free for the next event at once instead of blocking on a hop
+to the loop for every emit, which cost more CPU than the emit itself.
 """
 
+import asyncio
+import concurrent.futures
 import logging
+import threading
 
 from asgiref.sync import async_to_sync
 from django.conf import settings
@@ -18,6 +24,10 @@ logger = logging.getLogger(__name__)
 
 _server = None  # the running process's socketio.AsyncServer, set by chat.realtime.server
 _external_manager = None
+_loop: asyncio.AbstractEventLoop | None = None  # the server's loop, once its queue runs
+_queue: asyncio.Queue | None = None
+_drainer: asyncio.Task | None = None
+_start_lock = threading.Lock()
 
 
 def attach_server(sio) -> None:
@@ -40,10 +50,77 @@ def _external():
     return _external_manager
 
 
+async def _drain(queue: asyncio.Queue) -> None:
+    while True:
+        job = await queue.get()
+        try:
+            await job()
+        except Exception:
+            # The write is committed and the database is the source of truth; clients catch up
+            # through REST. A broken pub/sub must not turn a stored message into an error.
+            logger.exception("realtime emit failed: %s", getattr(job, "describe", "?"))
+
+
+async def _start() -> None:
+    global _loop, _queue, _drainer
+    loop = asyncio.get_running_loop()
+    if _loop is not loop:
+        _queue = asyncio.Queue()
+        # Held here: a task nobody references can be garbage-collected.
+        _drainer = loop.create_task(_drain(_queue))
+        _loop = loop
+
+
+def _running_loop():
+    loop = _loop
+    return loop if loop is not None and loop.is_running() else None
+
+
+def _submit(job) -> None:
+    """Queue `job` (an async callable) behind every emit handed over before it."""
+    loop = _running_loop()
+    if loop is None:
+        with _start_lock:
+            if _running_loop() is None:
+                # The first emit (or a loop that is not the server's): run the hop once, which
+                # also starts the queue on the loop that runs the server.
+                async_to_sync(_start)()
+        loop = _running_loop()
+    if loop is None:
+        # Not a thread of the server's loop (no loop to queue on): hop and wait, as before.
+        async def run():
+            await job()
+
+        async_to_sync(run)()
+        return
+    try:
+        on_loop = asyncio.get_running_loop() is loop
+    except RuntimeError:
+        on_loop = False
+    if on_loop:
+        _queue.put_nowait(job)
+    else:
+        loop.call_soon_threadsafe(_queue.put_nowait, job)
+
+
+class _Emit:
+    __slots__ = ("event", "data", "room", "skip_sid")
+
+    def __init__(self, event, data, room, skip_sid):
+        self.event, self.data, self.room, self.skip_sid = event, data, room, skip_sid
+
+    def __call__(self):
+        return _server.emit(self.event, self.data, room=self.room, skip_sid=self.skip_sid)
+
+    @property
+    def describe(self) -> str:
+        return f"event={self.event} room={self.room}"
+
+
 def emit(event: str, data: dict, *, room: str, skip_sid: str | None = None) -> None:
     try:
         if _server is not None:
-            async_to_sync(_server.emit)(event, data, room=room, skip_sid=skip_sid)
+            _submit(_Emit(event, data, room, skip_sid))
             return
         manager = _external()
         if manager is not None:
@@ -51,18 +128,14 @@ def emit(event: str, data: dict, *, room: str, skip_sid: str | None = None) -> N
         else:
             logger.debug("no realtime server reachable; %s to %s not sent", event, room)
     except Exception:
-        # The write is committed and the database is the source of truth; clients catch up
-        # through REST. A broken pub/sub must not turn a stored message into an error.
         logger.exception("realtime emit failed event=%s room=%s", event, room)
-
 
 
 async def emit_async(event: str, data: dict, *, room: str) -> None:
-    """For code already on the server's event loop (typing indicators): same delivery as emit."""
-    try:
-        await _server.emit(event, data, room=room)
-    except Exception:
-        logger.exception("realtime emit failed event=%s room=%s", event, room)
+    """For code already on the server's event loop (typing indicators): same queue as emit."""
+    if _running_loop() is not asyncio.get_running_loop():
+        await _start()
+    _queue.put_nowait(_Emit(event, data, room, None))
 
 
 async def _disconnect_sids(sids: list[str]) -> None:
@@ -76,7 +149,8 @@ def disconnect_user(clerk_id: str) -> int:
 
     Their disconnect handlers then update presence and status as for any disconnect. Like
     every emit, call it from sync code after commit (`transaction.on_commit`): inside the
-    server it waits for the local disconnects, whose handlers write the user's row.
+    server it waits for the local disconnects (queued behind earlier emits), whose handlers
+    write the user's row.
     """
     from chat.realtime import presence
 
@@ -84,7 +158,18 @@ def disconnect_user(clerk_id: str) -> int:
     if not sids:
         return 0
     if _server is not None:
-        async_to_sync(_disconnect_sids)(sids)
+        done = concurrent.futures.Future()
+
+        async def job():
+            try:
+                await _disconnect_sids(sids)
+            except BaseException as exc:
+                done.set_exception(exc)
+                raise
+            done.set_result(None)
+
+        _submit(job)
+        done.result()
         return len(sids)
     manager = _external()
     if manager is None:

@@ -163,6 +163,15 @@ def is_online(clerk_id: str) -> bool:
     return bool(online_among([clerk_id]))
 
 
+def has_local_socket(clerk_id: str) -> bool:
+    """The user has a registered socket on this process: online, no Redis round trip needed.
+
+    Recorded before the lease and forgotten before it, so True never outlives the socket.
+    """
+    with _lock:
+        return clerk_id in _local_by_user
+
+
 def local_sockets() -> dict[str, str]:
     with _lock:
         return dict(_local)

@@ -1,12 +1,18 @@
 """The process's Socket.IO server, mounted by biosync.asgi at /socket.io/."""
 
+import asyncio
+import logging
+
 import socketio
 from django.conf import settings
+from engineio import packet as eio_packet
 from engineio.payload import Payload
 
 from chat.realtime import emitter
 
 SOCKETIO_PATH = "socket.io"
+
+logger = logging.getLogger(__name__)
 
 # A long-polling client that reconnects flushes its whole outbox in one POST (the JS client
 # splits only by bytes). python-engineio refuses more than 16 packets per POST and drops
@@ -21,12 +27,94 @@ class JsonPacket(socketio.packet.Packet):
     uses_binary_events = False
 
 
+class _DirectLocalEmit(socketio.AsyncManager):
+    """Delivers an emit to this process's sockets in one pass, without a task per recipient.
+
+    python-socketio starts one task per recipient and waits for them all: a send is only a
+    put on the socket's outgoing queue, so the tasks cost more than the sends, and the wait
+    makes every emit take at least one more turn of the event loop. Sending in turn also
+    keeps consecutive emits in order for each recipient.
+    """
+
+    async def emit(self, event, data, namespace, room=None, skip_sid=None, callback=None, to=None, **kwargs):
+        room = to or room
+        if callback is not None or namespace not in self.rooms:
+            return await super().emit(event, data, namespace, room=room, skip_sid=skip_sid, callback=callback)
+        if isinstance(data, tuple):
+            data = list(data)
+        else:
+            data = [data] if data is not None else []
+        skip = skip_sid if isinstance(skip_sid, list) else [skip_sid]
+        targets = [eio_sid for sid, eio_sid in self.get_participants(namespace, room) if sid not in skip]
+        if not targets:
+            return
+        encoded = self.server.packet_class(socketio.packet.EVENT, namespace=namespace, data=[event, *data]).encode()
+        packets = [eio_packet.Packet(eio_packet.MESSAGE, p) for p in (encoded if isinstance(encoded, list) else [encoded])]
+        for eio_sid in targets:
+            try:
+                for pkt in packets:
+                    await self.server._send_eio_packet(eio_sid, pkt)
+            except Exception:
+                # One closing socket must not keep the event from the others.
+                logger.warning("emit of %s to one socket failed", event, exc_info=True)
+
+
+class LocalManager(_DirectLocalEmit):
+    """The manager without REDIS_URL: this process's sockets only."""
+
+
+class OrderedRedisManager(socketio.AsyncRedisManager, _DirectLocalEmit):
+    """Publishes without making the emitter wait for Redis, in order.
+
+    python-socketio awaits one PUBLISH round trip per emit (after delivering to this
+    process's own sockets). Here `_publish` only appends the encoded message to an outbox; one
+    task sends whatever has gathered in a single pipeline on one connection, so messages
+    reach Redis, and every other process, in the order they were emitted. Like the parent,
+    it tries twice and then logs and drops a batch (pub/sub is at most once anyway).
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._outbox: list[str] = []
+        self._wake = asyncio.Event()
+        self._sender: asyncio.Task | None = None
+
+    async def _publish(self, data):
+        self._outbox.append(self.json.dumps(data))
+        self._wake.set()
+        if self._sender is None or self._sender.done():
+            self._sender = asyncio.get_running_loop().create_task(self._send_forever())
+
+    async def _send_forever(self):
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            batch, self._outbox = self._outbox, []
+            if batch:
+                await self._send(batch)
+
+    async def _send(self, batch: list[str]) -> None:
+        for attempt in (1, 2):
+            try:
+                if not self.connected:
+                    self._redis_connect()
+                async with self.redis.pipeline(transaction=False) as pipe:
+                    for message in batch:
+                        pipe.publish(self.channel, message)
+                    await pipe.execute()
+                return
+            except Exception as exc:
+                self.connected = False
+                if attempt == 2:
+                    logger.error("cannot publish %d message(s) to Redis; dropped: %s", len(batch), exc)
+
+
 def _client_manager():
     if settings.REDIS_URL:
         # python-socketio's own Redis manager is the one pub/sub path between processes: it
         # carries room emits, disconnects and acks, which a Channels group cannot.
-        return socketio.AsyncRedisManager(settings.REDIS_URL, channel=emitter.pubsub_channel())
-    return None
+        return OrderedRedisManager(settings.REDIS_URL, channel=emitter.pubsub_channel())
+    return LocalManager()
 
 
 def build_server() -> socketio.AsyncServer:
