@@ -1,0 +1,78 @@
+"""Moderators' actions on messages (admin)."""
+
+from __future__ import annotations
+
+import logging
+
+from django.db import transaction
+from django.utils import timezone
+
+from biosync.errors import NotFoundError
+from biosync.logging import log_event
+from chat.models import Conversation, Message
+from chat.realtime import emitter, events
+from chat.services.storage import PREVIEW_LENGTH
+from contacts.models import Contact
+
+logger = logging.getLogger(__name__)
+
+
+# --- Moderation -------------------------------------------------------------------------------
+
+
+def _previews_refresh(conversation_id: int) -> None:
+    """Both participants' contact previews show the newest message not removed (or none).
+
+    Otherwise a removed message would go on showing in GET /contacts.
+    """
+    conversation = Conversation.objects.get(pk=conversation_id)
+    latest = (
+        Message.objects.filter(conversation_id=conversation_id, removed_at__isnull=True)
+        .order_by("-id")
+        .values_list("content", flat=True)
+        .first()
+    )
+    preview = latest[:PREVIEW_LENGTH] if latest is not None else None
+    pair = [(conversation.user1_id, conversation.user2_id), (conversation.user2_id, conversation.user1_id)]
+    for owner_id, contact_id in pair:
+        Contact.objects.filter(owner_id=owner_id, contact_id=contact_id).update(last_message_preview=preview)
+
+
+def _announce_removed(message: Message) -> None:
+    payload = events.message_deleted_payload(message.id, message.conversation_id)
+    for clerk_id in (message.sender_id, message.recipient_id):
+        emitter.emit(events.MESSAGE_DELETED, payload, room=events.user_room(clerk_id))
+
+
+def _moderated(message_id: int, removed_at) -> tuple[Message, bool]:
+    with transaction.atomic():
+        message = Message.objects.select_for_update().filter(pk=message_id).first()
+        if message is None:
+            raise NotFoundError("Message not found")
+        changed = (message.removed_at is None) != (removed_at is None)
+        if changed:
+            message.removed_at = removed_at
+            message.save(update_fields=["removed_at"])
+            _previews_refresh(message.conversation_id)
+            if removed_at is not None:
+                transaction.on_commit(lambda: _announce_removed(message))
+    return message, changed
+
+
+def message_remove(*, message_id: int, moderator=None) -> Message:
+    """Hide a message's content from both participants; their sockets get message_deleted.
+
+    Idempotent: removing a removed message changes and announces nothing.
+    """
+    message, changed = _moderated(message_id, timezone.now())
+    log_event(logger, "message.removed", message_id=message.id, conversation_id=message.conversation_id,
+              moderator=getattr(moderator, "pk", None), changed=changed)
+    return message
+
+
+def message_restore(*, message_id: int, moderator=None) -> Message:
+    """Undo a removal. No realtime event exists for it: clients see the content on their next fetch."""
+    message, changed = _moderated(message_id, None)
+    log_event(logger, "message.restored", message_id=message.id, conversation_id=message.conversation_id,
+              moderator=getattr(moderator, "pk", None), changed=changed)
+    return message

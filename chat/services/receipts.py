@@ -1,0 +1,116 @@
+"""Read and delivery receipts: who read or received what, told to every socket of the sender."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from django.db import connection, transaction
+from django.db.models import F
+from django.db.models.functions import Greatest
+from django.utils import timezone
+
+from biosync.errors import NotFoundError
+from chat.models import Conversation, Message
+from chat.realtime import emitter, events
+from chat.services.messages import message_ids_validate
+from chat.services.storage import db_time
+from contacts.models import Contact
+
+
+def _mark_read(*, reader_id: str, where_sql: str, where_params: list, read_at) -> list[tuple[int, str]]:
+    """Mark the reader's unread incoming messages matching `where_sql`; returns (id, sender) pairs.
+
+    `AND is_read = false` in the UPDATE makes two concurrent marks count each message once:
+    PostgreSQL re-checks it after the first one commits.
+    """
+    table = Message._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET is_read = %s, read_at = %s, delivered_at = COALESCE(delivered_at, %s) "
+            f"WHERE to_clerk_id = %s AND is_read = %s AND {where_sql} RETURNING id, from_clerk_id",
+            [True, db_time(read_at), db_time(read_at), reader_id, False, *where_params],
+        )
+        return sorted(cursor.fetchall())
+
+
+def _announce_read(reader_id: str, read: list[tuple[int, str]], read_at) -> None:
+    emitter.emit(
+        events.MESSAGES_READ,
+        events.messages_read_payload([message_id for message_id, _ in read], read_at),
+        room=events.user_room(reader_id),
+    )
+    by_sender: dict[str, list[int]] = defaultdict(list)
+    for message_id, sender_id in read:
+        by_sender[sender_id].append(message_id)
+    for sender_id, message_ids in by_sender.items():
+        room = events.user_room(sender_id)
+        emitter.emit(events.MESSAGES_READ, events.messages_read_payload(message_ids, read_at, reader_id), room=room)
+        for message_id in message_ids:
+            emitter.emit(
+                events.MESSAGE_DELIVERED,
+                events.message_delivered_payload(message_id, events.STATUS_READ, read_at),
+                room=room,
+            )
+
+
+def messages_mark_read(*, reader_id: str, message_ids: list[int]) -> tuple[list[int], object]:
+    """Mark these messages read, only those addressed to the reader; returns (newly read ids, time)."""
+    message_ids_validate(message_ids)
+    ids = sorted(set(message_ids))
+    read_at = timezone.now()
+    with transaction.atomic():
+        placeholders = ", ".join(["%s"] * len(ids))
+        read = _mark_read(reader_id=reader_id, where_sql=f"id IN ({placeholders})", where_params=ids, read_at=read_at)
+        counts: dict[str, int] = defaultdict(int)
+        for _, sender_id in read:
+            counts[sender_id] += 1
+        for sender_id, count in counts.items():
+            Contact.objects.filter(owner_id=reader_id, contact_id=sender_id).update(
+                unread_count=Greatest(F("unread_count") - count, 0)
+            )
+        if read:
+            transaction.on_commit(lambda: _announce_read(reader_id, read, read_at))
+    return [message_id for message_id, _ in read], read_at
+
+
+def conversation_mark_read(*, reader_id: str, conversation_id: int) -> tuple[list[int], object]:
+    """Mark every incoming message of a conversation read and reset the contact's unread count."""
+    conversation = Conversation.objects.filter(pk=conversation_id).first()
+    if conversation is None or not conversation.has_participant(reader_id):
+        raise NotFoundError("Conversation not found")
+    read_at = timezone.now()
+    with transaction.atomic():
+        read = _mark_read(
+            reader_id=reader_id, where_sql="conversation_id = %s", where_params=[conversation.pk], read_at=read_at
+        )
+        Contact.objects.filter(owner_id=reader_id, contact_id=conversation.other_user_id(reader_id)).update(
+            unread_count=0
+        )
+        if read:
+            transaction.on_commit(lambda: _announce_read(reader_id, read, read_at))
+    return [message_id for message_id, _ in read], read_at
+
+
+def messages_mark_delivered(*, recipient_id: str) -> list[int]:
+    """A user connected: their undelivered incoming messages are delivered now; senders hear of it."""
+    delivered_at = timezone.now()
+    table = Message._meta.db_table
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET delivered_at = %s WHERE to_clerk_id = %s AND delivered_at IS NULL "
+            "RETURNING id, from_clerk_id",
+            [db_time(delivered_at), recipient_id],
+        )
+        delivered = sorted(cursor.fetchall())
+        if delivered:
+            transaction.on_commit(lambda: _announce_delivered(delivered, delivered_at))
+    return [message_id for message_id, _ in delivered]
+
+
+def _announce_delivered(delivered: list[tuple[int, str]], delivered_at) -> None:
+    for message_id, sender_id in delivered:
+        emitter.emit(
+            events.MESSAGE_DELIVERED,
+            events.message_delivered_payload(message_id, events.STATUS_DELIVERED, delivered_at),
+            room=events.user_room(sender_id),
+        )

@@ -1,0 +1,126 @@
+"""The raw SQL of a send: race-safe upserts of the conversation and both contact rows, the
+message INSERT, and the users' chat state. Raw because on every send compiling the equivalent
+querysets cost more CPU than the queries, and INSERT … ON CONFLICT is what makes racing first
+messages land on one conversation."""
+
+from __future__ import annotations
+
+from django.db import connection
+
+from chat.models import Conversation, Message
+from contacts.models import Contact
+from users.models import User
+
+PREVIEW_LENGTH = 100
+
+
+def db_time(value):
+    return connection.ops.adapt_datetimefield_value(value)
+
+
+def _conversation_touch_sql(*, user_a: str, user_b: str, at) -> tuple[str, list]:
+    """Find or create the pair's conversation and move its last message time, in one statement.
+
+    INSERT … ON CONFLICT is atomic in both PostgreSQL and SQLite: two first messages racing
+    end on the same row instead of one failing or both creating one.
+    """
+    user1, user2 = sorted((user_a, user_b))
+    return (
+        f"INSERT INTO {Conversation._meta.db_table} (user1_clerk_id, user2_clerk_id, created_at, last_message_at) "
+        "VALUES (%s, %s, %s, %s) "
+        "ON CONFLICT (user1_clerk_id, user2_clerk_id) "
+        "DO UPDATE SET last_message_at = excluded.last_message_at RETURNING id",
+        [user1, user2, db_time(at), db_time(at)],
+    )
+
+
+def _contacts_touch_sql(*, sender_id: str, recipient_id: str, preview: str, at) -> tuple[str, list]:
+    """Both sides' contact rows, created when missing as the seed does, in one statement.
+
+    The recipient's row gains one unread message; the sender's only the preview and time.
+    Rows go in owner order so two opposite sends lock them in the same order.
+    """
+    rows = sorted([(recipient_id, sender_id, 1), (sender_id, recipient_id, 0)])
+    table = Contact._meta.db_table
+    params = []
+    for owner, contact, unread in rows:
+        params += [owner, contact, preview, db_time(at), unread, db_time(at)]
+    return (
+        f"INSERT INTO {table} (user_clerk_id, contact_clerk_id, last_message_preview, "
+        "last_message_at, unread_count, created_at) VALUES (%s, %s, %s, %s, %s, %s), (%s, %s, %s, %s, %s, %s) "
+        "ON CONFLICT (user_clerk_id, contact_clerk_id) DO UPDATE SET "
+        "last_message_preview = excluded.last_message_preview, "
+        "last_message_at = excluded.last_message_at, "
+        f"unread_count = {table}.unread_count + excluded.unread_count",
+        params,
+    )
+
+
+def _message_insert_sql(message: Message, *, conversation_sql: str | None = None) -> tuple[str, list]:
+    """INSERT … RETURNING id, conversation_id of a new message: what `Message.objects.create`
+    does (no signal receivers exist for it) without compiling a query on every send.
+    `conversation_sql` replaces the conversation id by an expression (the one-statement send)."""
+    fields = [f for f in Message._meta.concrete_fields if not f.primary_key]
+    columns, values, params = [], [], []
+    for f in fields:
+        columns.append(connection.ops.quote_name(f.column))
+        if conversation_sql is not None and f.attname == "conversation_id":
+            values.append(conversation_sql)
+        else:
+            values.append("%s")
+            params.append(f.get_db_prep_save(getattr(message, f.attname), connection))
+    return (
+        f"INSERT INTO {Message._meta.db_table} ({', '.join(columns)}) VALUES ({', '.join(values)}) "
+        f"RETURNING {Message._meta.pk.column}, {Message._meta.get_field('conversation').column}",
+        params,
+    )
+
+
+def message_store(message: Message, *, preview: str) -> Message:
+    """The conversation (found or created), the message and both contact rows.
+
+    On PostgreSQL one statement does all three (data-modifying CTEs run exactly once, to
+    completion, atomically with the statement): one round trip instead of five with
+    BEGIN/COMMIT. SQLite has no data-modifying CTEs: three statements in the caller's
+    transaction.
+    """
+    touch = {"at": message.created_at}
+    conv_sql, conv_params = _conversation_touch_sql(user_a=message.sender_id, user_b=message.recipient_id, **touch)
+    contacts_sql, contacts_params = _contacts_touch_sql(
+        sender_id=message.sender_id, recipient_id=message.recipient_id, preview=preview, **touch
+    )
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            msg_sql, msg_params = _message_insert_sql(message, conversation_sql="(SELECT id FROM conv)")
+            cursor.execute(
+                f"WITH conv AS ({conv_sql}), msg AS ({msg_sql}), touched AS ({contacts_sql}) "
+                "SELECT * FROM msg",
+                [*conv_params, *msg_params, *contacts_params],
+            )
+            message.pk, message.conversation_id = cursor.fetchone()
+        else:
+            cursor.execute(conv_sql, conv_params)
+            message.conversation_id = cursor.fetchone()[0]
+            cursor.execute(*_message_insert_sql(message))
+            message.pk = cursor.fetchone()[0]
+            cursor.execute(contacts_sql, contacts_params)
+    message._state.adding = False
+    message._state.db = connection.alias
+    return message
+
+
+def chat_states(*clerk_ids: str) -> dict[str, User]:
+    """The users' chat-relevant fields only, as unsaved User objects (for `can_chat`).
+
+    Raw SQL: on every send, compiling the equivalent queryset cost more CPU than the query.
+    """
+    meta = User._meta
+    columns = ", ".join(meta.get_field(name).column for name in ("clerk_id", "is_active", "suspended_at"))
+    placeholders = ", ".join(["%s"] * len(clerk_ids))
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {columns} FROM {meta.db_table} WHERE {meta.pk.column} IN ({placeholders})", clerk_ids)
+        rows = cursor.fetchall()
+    return {
+        clerk_id: User(clerk_id=clerk_id, is_active=bool(is_active), suspended_at=suspended_at)
+        for clerk_id, is_active, suspended_at in rows
+    }
