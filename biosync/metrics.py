@@ -69,24 +69,28 @@ def instrument_send(service):
         except ServiceError as exc:
             log_event(logger, "message.refused", level=logging.DEBUG, reason=exc.code, duration_ms=_ms(started))
             raise
-        elapsed = time.perf_counter() - started
-        message = result.message
-        if result.created:
-            MESSAGES_STORED.inc()
-        log_event(
-            logger,
-            "message.stored" if result.created else "message.retry",
-            message_id=message.id,
-            conversation_id=message.conversation_id,
-            sender=message.sender_id,
-            recipient=message.recipient_id,
-            length=len(message.content),
-            status=result.status,
-            duration_ms=round(elapsed * 1000, 2),
-        )
+        send_recorded(result, time.perf_counter() - started)
         return result
 
     return wrapper
+
+
+def send_recorded(result, seconds: float) -> None:
+    """One outcome of `message_send` or of one send in `messages_send_many`."""
+    message = result.message
+    if result.created:
+        MESSAGES_STORED.inc()
+    log_event(
+        logger,
+        "message.stored" if result.created else "message.retry",
+        message_id=message.id,
+        conversation_id=message.conversation_id,
+        sender=message.sender_id,
+        recipient=message.recipient_id,
+        length=len(message.content),
+        status=result.status,
+        duration_ms=round(seconds * 1000, 2),
+    )
 
 
 def _ms(started: float) -> float:

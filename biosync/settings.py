@@ -145,6 +145,8 @@ PRESENCE_LEASE_SECONDS = env_float("PRESENCE_LEASE_SECONDS", 30.0)
 RATE_LIMIT_MESSAGES = env_int("RATE_LIMIT_MESSAGES", 120)
 RATE_LIMIT_TYPING = env_int("RATE_LIMIT_TYPING", 120)
 RATE_LIMIT_WINDOW_SECONDS = env_float("RATE_LIMIT_WINDOW_SECONDS", 10.0)
+# Sends arriving while the previous batch is being written are written together, up to this many.
+SEND_BATCH_MAX = env_int("SEND_BATCH_MAX", 256)
 
 if REDIS_URL:
     CHANNEL_LAYERS = {

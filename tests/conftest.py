@@ -3,7 +3,7 @@
 The suite runs on whatever DATABASE_URL / REDIS_URL say: unset, SQLite and in-process
 presence; set, PostgreSQL and Redis. `.ci/run` runs it both ways.
 
-Realtime tests talk to a real server: `asgi_server_factory` starts `daphne` processes on free
+Realtime tests talk to a real server: `asgi_server_factory` starts `biosync.serve` processes on free
 ports against the test database, and tests connect real Socket.IO clients to them.
 """
 
@@ -144,7 +144,8 @@ def django_db_setup(django_db_setup, django_db_blocker):
 
 @pytest.fixture(scope="session")
 def asgi_server_factory(django_db_setup, django_db_blocker, tmp_path_factory):
-    """Start daphne server processes on the test database; all are stopped at session end."""
+    """Start server processes (`python -m biosync.serve`; ASGI_SERVER=daphne for daphne) on the test
+    database; all are stopped at session end."""
     started: list[AsgiServer] = []
     with django_db_blocker.unblock():
         database_url = shared_database_url()
@@ -160,11 +161,15 @@ def asgi_server_factory(django_db_setup, django_db_blocker, tmp_path_factory):
             "DEBUG": "false",
             "ALLOWED_HOSTS": "*",
             "PYTHONUNBUFFERED": "1",
+            "HOST": "127.0.0.1",
+            "PORT": str(port),
+            "SOCKET_PORT": str(port),
             **{key: str(value) for key, value in extra_env.items()},
         }
         log = open(log_path, "w")
         process = subprocess.Popen(
-            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "biosync.asgi:application"],
+            # The README's server entry point (scripts/serve ends in it), on one port for both roles.
+            [sys.executable, "-m", "biosync.serve"],
             cwd=ROOT,
             env=env,
             stdout=log,

@@ -117,18 +117,47 @@ class _Emit:
         return f"event={self.event} room={self.room}"
 
 
+class _EmitMany:
+    """Several emits in one hop to the loop (a batch of sends), still one after the other."""
+
+    __slots__ = ("emits",)
+
+    def __init__(self, emits):
+        self.emits = emits
+
+    async def __call__(self):
+        for event, data, room, skip_sid in self.emits:
+            try:
+                await _server.emit(event, data, room=room, skip_sid=skip_sid)
+            except Exception:
+                # One failed emit must not keep the others from their sockets.
+                logger.exception("realtime emit failed event=%s room=%s", event, room)
+
+    @property
+    def describe(self) -> str:
+        return f"{len(self.emits)} emits"
+
+
 def emit(event: str, data: dict, *, room: str, skip_sid: str | None = None) -> None:
+    emit_many([(event, data, room, skip_sid)])
+
+
+def emit_many(emits: list[tuple[str, dict, str, str | None]]) -> None:
+    """(event, data, room, skip_sid) tuples, sent in this order."""
+    if not emits:
+        return
     try:
         if _server is not None:
-            _submit(_Emit(event, data, room, skip_sid))
+            _submit(_EmitMany(emits) if len(emits) > 1 else _Emit(*emits[0]))
             return
         manager = _external()
-        if manager is not None:
-            manager.emit(event, data, namespace="/", room=room, skip_sid=skip_sid)
-        else:
-            logger.debug("no realtime server reachable; %s to %s not sent", event, room)
+        for event, data, room, skip_sid in emits:
+            if manager is not None:
+                manager.emit(event, data, namespace="/", room=room, skip_sid=skip_sid)
+            else:
+                logger.debug("no realtime server reachable; %s to %s not sent", event, room)
     except Exception:
-        logger.exception("realtime emit failed event=%s room=%s", event, room)
+        logger.exception("realtime emit of %d event(s) failed", len(emits))
 
 
 async def emit_async(event: str, data: dict, *, room: str) -> None:

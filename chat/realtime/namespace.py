@@ -14,26 +14,22 @@ import logging
 import time
 
 import socketio
-from channels.db import database_sync_to_async
+from django.utils import timezone
 from socketio.exceptions import ConnectionRefusedError
 
 from biosync import metrics
 from biosync.errors import ServiceError
 from biosync.logging import log_event
 from chat import services
-from chat.realtime import events, heartbeat, payloads, ratelimit, typing
+from chat.realtime import events, heartbeat, payloads, ratelimit, sendqueue, typing
+from chat.realtime.db import call
+from chat.services.batch import SendRequest
 from users.authentication import Identity, IdentityError, socket_identity_at_connect, socket_identity_at_register
 
 logger = logging.getLogger(__name__)
 
 # Keystrokes: logged only at DEBUG, or they would drown everything else.
 QUIET_EVENTS = {events.TYPING_START, events.TYPING_STOP}
-
-
-def call(function, /, *args, **kwargs):
-    # Not thread-sensitive: concurrent handlers use the thread pool (and the connection pool)
-    # instead of queueing every ORM call behind one thread.
-    return database_sync_to_async(function, thread_sensitive=False)(*args, **kwargs)
 
 
 def event(name: str, *, registered: bool = True):
@@ -114,11 +110,10 @@ class ChatNamespace(socketio.AsyncNamespace):
     @event(events.SEND_MESSAGE)
     async def on_send_message(self, sid, clerk_id, data):
         send = payloads.send_message(data, clerk_id)
-        result = await call(
-            ratelimit.guarded, ratelimit.MESSAGES, clerk_id, services.message_send,
+        result = await sendqueue.send(SendRequest(
             sender_id=clerk_id, recipient_id=send.recipient_id, text=send.text,
-            client_message_id=send.client_message_id, origin_sid=sid,
-        )  # fmt: skip
+            client_message_id=send.client_message_id, origin_sid=sid, received_at=timezone.now(),
+        ))  # fmt: skip
         message = result.message
         await self._answer(sid, events.MESSAGE_SENT, events.message_sent_payload(message))
         delivered = events.message_delivered_payload(message.id, result.status, message.read_at or message.created_at)

@@ -10,6 +10,7 @@ import logging
 import math
 import threading
 import time
+from collections import Counter
 
 import redis
 from django.conf import settings
@@ -30,7 +31,8 @@ def _limit(kind: str) -> int:
     return settings.RATE_LIMIT_MESSAGES if kind == MESSAGES else settings.RATE_LIMIT_TYPING
 
 
-def _count(kind: str, clerk_id: str) -> int:
+def _counts_after(kind: str, events: dict[str, int]) -> dict[str, int]:
+    """Add `events[user]` events of `kind` to each user's current window; each user's new count."""
     window = settings.RATE_LIMIT_WINDOW_SECONDS
     slot = int(time.time() // window)
     client = presence.redis_client()
@@ -39,31 +41,51 @@ def _count(kind: str, clerk_id: str) -> int:
             if len(_counts) > 10_000:
                 for key in [key for key in _counts if key[2] < slot]:
                     del _counts[key]
-            key = (kind, clerk_id, slot)
-            _counts[key] = _counts.get(key, 0) + 1
-            return _counts[key]
-    key = f"{settings.REDIS_KEY_PREFIX}:ratelimit:{kind}:{clerk_id}:{slot}"
+            for clerk_id, n in events.items():
+                _counts[(kind, clerk_id, slot)] = _counts.get((kind, clerk_id, slot), 0) + n
+            return {clerk_id: _counts[(kind, clerk_id, slot)] for clerk_id in events}
     pipe = client.pipeline(transaction=False)
-    pipe.incr(key)
-    pipe.expire(key, math.ceil(window) + 1)
+    for clerk_id, n in events.items():
+        key = f"{settings.REDIS_KEY_PREFIX}:ratelimit:{kind}:{clerk_id}:{slot}"
+        pipe.incrby(key, n)
+        pipe.expire(key, math.ceil(window) + 1)
     try:
-        return pipe.execute()[0]
+        return dict(zip(events, pipe.execute()[::2]))
     except redis.RedisError as exc:
         # Fail open: a Redis outage must not stop people from chatting.
         logger.warning("rate limit: Redis unavailable: %s", exc)
-        return 0
+        return dict.fromkeys(events, 0)
+
+
+def _count(kind: str, clerk_id: str) -> int:
+    return _counts_after(kind, {clerk_id: 1})[clerk_id]
+
+
+def over_limit(kind: str, clerk_ids: list[str]) -> list[bool]:
+    """Count one event per entry (a batch, in arrival order); True where it exceeds the limit."""
+    totals = Counter(clerk_ids)
+    counts = _counts_after(kind, totals)
+    limit, seen, over = _limit(kind), Counter(), []
+    for clerk_id in clerk_ids:
+        seen[clerk_id] += 1
+        # This user's events in the batch are the last ones counted in their window.
+        over.append(counts[clerk_id] - totals[clerk_id] + seen[clerk_id] > limit)
+    return over
+
+
+def refusal(kind: str) -> ServiceError:
+    limit, window = _limit(kind), settings.RATE_LIMIT_WINDOW_SECONDS
+    return ServiceError(
+        f"Too many {'messages' if kind == MESSAGES else 'typing events'}: at most {limit} per {window:g} seconds; "
+        "try again shortly",
+        code="rate_limited",
+        details={"limit": limit, "windowSeconds": window},
+    )
 
 
 def check(kind: str, clerk_id: str) -> None:
-    limit = _limit(kind)
-    if _count(kind, clerk_id) > limit:
-        window = settings.RATE_LIMIT_WINDOW_SECONDS
-        raise ServiceError(
-            f"Too many {'messages' if kind == MESSAGES else 'typing events'}: at most {limit} per {window:g} seconds; "
-            "try again shortly",
-            code="rate_limited",
-            details={"limit": limit, "windowSeconds": window},
-        )
+    if _count(kind, clerk_id) > _limit(kind):
+        raise refusal(kind)
 
 
 def guarded(kind: str, clerk_id: str, call, /, **kwargs):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from contextlib import nullcontext
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -13,7 +12,7 @@ from biosync import metrics
 from biosync.errors import NotFoundError, ServiceError
 from chat.models import Conversation, Message
 from chat.realtime import emitter, events, presence
-from chat.services.storage import PREVIEW_LENGTH, chat_states, db_time, message_store
+from chat.services.storage import PREVIEW_LENGTH, chat_states, db_time, message_store, write_block
 from users.models import User
 
 
@@ -83,11 +82,13 @@ def message_ids_validate(message_ids) -> list[int]:
     return message_ids
 
 
-def _validate_send(sender_id: str, recipient_id: str, text) -> str:
+def _validate_send(sender_id: str, recipient_id: str, text, users: dict[str, User] | None = None) -> str:
+    """`users`: the parties' chat states when the caller already read them (a batch)."""
     text = message_text_validate(text)
     if sender_id == recipient_id:
         raise ServiceError("Cannot send a message to yourself", code="self")
-    users = chat_states(sender_id, recipient_id)
+    if users is None:
+        users = chat_states(sender_id, recipient_id)
     sender, recipient = users.get(sender_id), users.get(recipient_id)
     if sender is None:
         raise ServiceError("Sender has no profile; create it first with POST /users", code="unknown_sender")
@@ -119,9 +120,7 @@ def message_send(
     text = _validate_send(sender_id, recipient_id, text)
 
     now = timezone.now()
-    # A socket of the recipient on this process gets the message from this process itself.
-    online = presence.has_local_socket(recipient_id) or presence.is_online(recipient_id)
-    delivered_at = now if online else None
+    delivered_at = now if presence.online_now([recipient_id]) else None
     message = Message(
         sender_id=sender_id,
         recipient_id=recipient_id,
@@ -130,11 +129,8 @@ def message_send(
         created_at=now,
         delivered_at=delivered_at,
     )
-    # One PostgreSQL statement is atomic by itself: outside a caller's transaction it needs
-    # no BEGIN/COMMIT round trips (on_commit then runs at once, after that statement).
-    one_statement = connection.vendor == "postgresql" and not connection.in_atomic_block
     try:
-        with nullcontext() if one_statement else transaction.atomic():
+        with write_block():
             message_store(message, preview=text[:PREVIEW_LENGTH])
             transaction.on_commit(lambda: _announce_message(message, origin_sid))
     except IntegrityError:
@@ -147,12 +143,19 @@ def message_send(
     return MessageSendResult(message, created=True, status=_status_of(message))
 
 
-def _announce_message(message: Message, origin_sid: str | None) -> None:
+def announcements(message: Message, origin_sid: str | None) -> list[tuple]:
+    """The emits that tell both users' sockets about a stored message, for `emitter.emit_many`."""
     payload = events.receive_message_payload(message)
-    emitter.emit(events.RECEIVE_MESSAGE, payload, room=events.user_room(message.recipient_id))
-    # The sender's other tabs and devices show the message too; the sending socket already
-    # has it and gets message_sent instead.
-    emitter.emit(events.RECEIVE_MESSAGE, payload, room=events.user_room(message.sender_id), skip_sid=origin_sid)
+    return [
+        (events.RECEIVE_MESSAGE, payload, events.user_room(message.recipient_id), None),
+        # The sender's other tabs and devices show the message too; the sending socket already
+        # has it and gets message_sent instead.
+        (events.RECEIVE_MESSAGE, payload, events.user_room(message.sender_id), origin_sid),
+    ]
+
+
+def _announce_message(message: Message, origin_sid: str | None) -> None:
+    emitter.emit_many(announcements(message, origin_sid))
 
 
 # --- REST: the chat screen opens a conversation by the other user's id ----------------------

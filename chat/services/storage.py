@@ -5,13 +5,24 @@ messages land on one conversation."""
 
 from __future__ import annotations
 
-from django.db import connection
+from contextlib import nullcontext
+
+from django.db import connection, transaction
 
 from chat.models import Conversation, Message
 from contacts.models import Contact
 from users.models import User
 
 PREVIEW_LENGTH = 100
+
+
+def write_block():
+    """The transaction a send's writes need. One PostgreSQL statement is atomic by itself:
+    outside a caller's transaction it needs no BEGIN/COMMIT round trips (on_commit callbacks
+    then run at once, after that statement). SQLite's writes take several statements."""
+    if connection.vendor == "postgresql" and not connection.in_atomic_block:
+        return nullcontext()
+    return transaction.atomic()
 
 
 def db_time(value):
@@ -124,3 +135,75 @@ def chat_states(*clerk_ids: str) -> dict[str, User]:
         clerk_id: User(clerk_id=clerk_id, is_active=bool(is_active), suspended_at=suspended_at)
         for clerk_id, is_active, suspended_at in rows
     }
+
+
+def messages_store_many(messages: list[Message], *, previews: list[str]) -> set[int]:
+    """PostgreSQL: many messages, their conversations and contact rows in two round trips.
+
+    Ids come from the sequence first and are handed out in arrival order, so ids stay in the
+    order the messages arrived (clients and the `after` cursor order by id). One statement then
+    writes everything; rows go in key order so that concurrent batches (other processes) take
+    their row locks in the same order. A message whose (sender, clientMessageId) another writer
+    stored meanwhile is skipped, and only inserted messages count towards unread. Returns the
+    ids of the messages inserted; the caller looks up the others.
+    """
+    meta = Message._meta
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+            [meta.db_table, meta.pk.column, len(messages)],
+        )
+        for message, pk in zip(messages, sorted(row[0] for row in cursor.fetchall())):
+            message.pk = message.id = pk
+        fields = [f for f in meta.concrete_fields if f.attname != "conversation_id"]
+        columns = [connection.ops.quote_name(f.column) for f in fields]
+        arrays = [[f.get_db_prep_save(getattr(m, f.attname), connection) for m in messages] for f in fields]
+        pairs = [sorted((m.sender_id, m.recipient_id)) for m in messages]
+        arrays += [[p[0] for p in pairs], [p[1] for p in pairs], previews]
+        casts = [f"%s::{f.db_type(connection)}[]" for f in fields] + ["%s::text[]"] * 3
+        names = [f"c{i}" for i in range(len(fields))]
+        col = dict(zip([f.attname for f in fields], names))
+        pk, created, sender, recipient = (col[a] for a in ("id", "created_at", "sender_id", "recipient_id"))
+        contacts = Contact._meta.db_table
+        cursor.execute(
+            f"""
+            WITH input AS (SELECT * FROM unnest({", ".join(casts)}) AS t({", ".join(names)}, u1, u2, preview)),
+            conv AS (
+                INSERT INTO {Conversation._meta.db_table} AS c (user1_clerk_id, user2_clerk_id, created_at, last_message_at)
+                SELECT u1, u2, max({created}), max({created}) FROM input GROUP BY u1, u2 ORDER BY u1, u2
+                ON CONFLICT (user1_clerk_id, user2_clerk_id) DO UPDATE SET last_message_at = excluded.last_message_at
+                RETURNING c.id, c.user1_clerk_id AS u1, c.user2_clerk_id AS u2
+            ),
+            msg AS (
+                INSERT INTO {meta.db_table} ({", ".join(columns)}, conversation_id)
+                SELECT {", ".join(f"i.{n}" for n in names)}, conv.id FROM input i JOIN conv USING (u1, u2) ORDER BY i.{pk}
+                ON CONFLICT (from_clerk_id, client_message_id) WHERE client_message_id IS NOT NULL DO NOTHING
+                RETURNING id, conversation_id
+            ),
+            sides AS (
+                SELECT i.{recipient} AS owner, i.{sender} AS contact, i.{pk} AS id, i.{created} AS at, i.preview, 1 AS unread
+                FROM input i JOIN msg ON msg.id = i.{pk}
+                UNION ALL
+                SELECT i.{sender}, i.{recipient}, i.{pk}, i.{created}, i.preview, 0 FROM input i JOIN msg ON msg.id = i.{pk}
+            ),
+            touched AS (
+                INSERT INTO {contacts} (user_clerk_id, contact_clerk_id, last_message_preview, last_message_at,
+                                        unread_count, created_at)
+                SELECT owner, contact, (array_agg(preview ORDER BY id DESC))[1], max(at), sum(unread)::int, min(at)
+                FROM sides GROUP BY owner, contact ORDER BY owner, contact
+                ON CONFLICT (user_clerk_id, contact_clerk_id) DO UPDATE SET
+                    last_message_preview = excluded.last_message_preview,
+                    last_message_at = excluded.last_message_at,
+                    unread_count = {contacts}.unread_count + excluded.unread_count
+            )
+            SELECT id, conversation_id FROM msg
+            """,
+            arrays,
+        )
+        stored = dict(cursor.fetchall())
+    for message in messages:
+        if message.pk in stored:
+            message.conversation_id = stored[message.pk]
+            message._state.adding = False
+            message._state.db = connection.alias
+    return set(stored)
