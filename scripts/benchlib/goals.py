@@ -69,7 +69,8 @@ def evaluate(scenarios: list[Scenario], servers: list[str], chat: dict, memory: 
         if not sc or not has_ours:
             missing("2", t2c, f"needs ours and scenario {name}")
             continue
-        for server in ["ours", *[s for s in refs if (s, sc.name) in chat]]:
+        # For reference, the servers with a database (the relays store nothing to check).
+        for server in ["ours", *[s for s in refs if (chat.get((s, sc.name)) or {}).get("check")]]:
             r = chat.get((server, sc.name))
             if not r:
                 continue
