@@ -74,6 +74,21 @@ def tools(source: Path, workdir: Path) -> Path:
     return dest
 
 
+def autocannon(tools_dir: Path, workdir: Path) -> Path:
+    """The autocannon HTTP load generator: the tools' own (a devDependency there), else
+    `npm install autocannon@8` into BENCH_WORKDIR."""
+    for base in (tools_dir, workdir / "autocannon"):
+        cli = base / "node_modules" / "autocannon" / "autocannon.js"
+        if cli.is_file():
+            return cli
+    log("installing autocannon from the npm registry")
+    dest = workdir / "autocannon"
+    dest.mkdir(parents=True, exist_ok=True)
+    (dest / "package.json").write_text('{"private": true}\n')
+    run(["npm", "install", "--no-audit", "--no-fund", "autocannon@^8.0.0"], cwd=dest, timeout=600)
+    return dest / "node_modules" / "autocannon" / "autocannon.js"
+
+
 def bun(explicit: str | None, workdir: Path) -> Path:
     if explicit:
         return Path(explicit)

@@ -116,3 +116,53 @@ class Postgres:
     def count_messages(self, db: str, prefix: str) -> int:
         # Both schemas keep messages in `messages` with the sender in `from_clerk_id`.
         return int(self.psql(db, f"SELECT count(*) FROM messages WHERE from_clerk_id LIKE '{prefix}\\_%'"))
+
+
+def process_tree(root: int) -> list[int]:
+    """`root` and all its descendants, from /proc (empty when `root` is gone)."""
+    parents: dict[int, list[int]] = {}
+    for d in Path("/proc").iterdir():
+        if not d.name.isdigit():
+            continue
+        try:
+            stat = (d / "stat").read_text()
+        except OSError:
+            continue
+        ppid = int(stat[stat.rindex(")") + 2:].split()[1])
+        parents.setdefault(ppid, []).append(int(d.name))
+    if not Path(f"/proc/{root}").exists():
+        return []
+    tree, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        tree.append(pid)
+        todo.extend(parents.get(pid, []))
+    return tree
+
+
+def rss_kb(pids: list[int]) -> int:
+    """Sum of VmRSS (resident set, KiB) of these processes; shared pages count once per process."""
+    total = 0
+    for pid in pids:
+        try:
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+                    break
+        except OSError:
+            pass
+    return total
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """utime + stime of these processes (not their children: pass the whole tree)."""
+    tck = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2:].split()
+        total += int(fields[11]) + int(fields[12])
+    return total / tck

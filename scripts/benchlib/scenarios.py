@@ -1,23 +1,42 @@
-"""What one measurement asks of chatload: closed loop (USERSxWINDOW) or open loop (USERS@RATE)."""
+"""What one measurement is: chat load through chatload, idle sockets for memory, or REST load.
+
+- `USERSxWINDOW`: closed loop, USERS sockets in pairs, WINDOW messages in flight per sender.
+- `USERS@RATE`: open loop, RATE messages/s across all senders.
+- `idle` / `idleN`: N (default 1000) registered, idle sockets held; server RSS per socket.
+- `rest` / `restN`: the REST routes under N (default 32) concurrent HTTP connections.
+"""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+
+IDLE_SOCKETS = 1000
+REST_CONNECTIONS = 32
 
 
 @dataclass(frozen=True)
 class Scenario:
     name: str
-    users: int
+    users: int  # sockets (chat, idle) or HTTP connections (rest)
     window: int | None = None  # closed loop
     rate: int | None = None  # open loop, messages/s across all senders
+    kind: str = "chat"  # chat | idle | rest
 
     @classmethod
     def parse(cls, text: str) -> "Scenario":
         text = text.strip().lower()
+        m = re.fullmatch(r"(idle|rest)(\d*)", text)
+        if m:
+            kind, n = m.group(1), m.group(2)
+            count = int(n) if n else (IDLE_SOCKETS if kind == "idle" else REST_CONNECTIONS)
+            if count < 1:
+                raise ValueError(f"scenario {text!r}: the count must be positive")
+            return cls(text, count, kind=kind)
         users, sep, n = text.partition("x") if "x" in text else text.partition("@")
         if not sep or not users.isdigit() or not n.isdigit() or int(users) < 2 or int(users) % 2 or int(n) < 1:
-            raise ValueError(f"scenario {text!r}: USERSxWINDOW or USERS@RATE, users even, numbers positive")
+            raise ValueError(f"scenario {text!r}: USERSxWINDOW, USERS@RATE (users even, numbers positive), "
+                             "idle[N] or rest[N]")
         return cls(text, int(users), window=int(n)) if sep == "x" else cls(text, int(users), rate=int(n))
 
     def args(self) -> list[str]:

@@ -13,6 +13,7 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from benchlib import checks
 from benchlib.procs import Postgres, Processes, free_port, http, wait_for_socketio
 
 
@@ -28,6 +29,7 @@ class Env:
     bun: Path | None = None
     baseline: Path | None = None
     relay_python: Path | None = None
+    autocannon: Path | None = None
 
 
 @dataclass
@@ -60,6 +62,10 @@ class Target:
 
     def stored(self, prefix: str) -> int | None:
         return self.env.pg.count_messages(self.db, prefix) if self.db else None
+
+    def check(self, prefix: str) -> dict | None:
+        """What the run with these users left in the database (benchlib.checks), or None."""
+        return checks.consistency(self.env.pg, self.db, prefix) if self.db else None
 
 
 class Ours(Target):

@@ -8,7 +8,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
 
-from benchlib import prepare, report  # noqa: E402
+from benchlib import checks, goals, prepare, report  # noqa: E402
 from benchlib.scenarios import Scenario  # noqa: E402
 
 
@@ -78,6 +78,62 @@ def test_old_package_json_installs_outside_its_monorepo_on_postgres_js():
 def test_scenarios_are_closed_or_open_loop():
     assert Scenario.parse("200x8").args() == ["--window", "8"]
     assert Scenario.parse("200@150").args() == ["--rate", "150"]
-    for bad in ("201x1", "200", "200x0", "x8", "200y8"):
+    for bad in ("201x1", "200", "200x0", "x8", "200y8", "idle0", "idlex", "rest@3"):
         with pytest.raises(ValueError):
             Scenario.parse(bad)
+
+
+def test_idle_and_rest_scenarios_default_to_the_targets_counts():
+    assert (Scenario.parse("idle").kind, Scenario.parse("idle").users) == ("idle", 1000)
+    assert Scenario.parse("idle200").users == 200
+    assert (Scenario.parse("rest").kind, Scenario.parse("rest").users) == ("rest", 32)
+    assert Scenario.parse("REST64").users == 64
+
+
+def db_check(**bad):
+    return {**{k: 0 for k in checks.FIELDS}, "stored": 100, "conv_pairs": 10, **bad}
+
+
+def chat(throughput=1000.0, p99=20.0, lost=0, check=None):
+    r = report.combine([report.row(chatload_result(throughput=throughput, p50=p99 / 2, p99=p99, received=1000,
+                                                   server_pid=1, server_sec=1.0, missing=lost), roles(1), None)])
+    r["check"] = check
+    return r
+
+
+def test_violations_add_chatload_counts_and_database_findings():
+    r = chat(lost=2, check=db_check(conv_extra=3, unread_wrong=1, unread_missing=7))
+    assert report.chat_violations(r) == 6  # missing increments are detail of the wrong rows, not more violations
+    assert report.chat_violations(chat()) == 0
+    assert "| 200x8 | old | 2 | 0 | 0 | 0 | 0 | - | 3 | 0 | 1 | 0 | 7 / 0 | 0 | 6 |" in \
+        report.correctness_table(["200x8"], ["old"], {("old", "200x8"): r})
+
+
+def test_checks_only_accept_plain_prefixes():
+    assert "'b1a2b3\\_%'" in checks.consistency_sql("b1a2b3")
+    with pytest.raises(ValueError):
+        checks.consistency_sql("x'; DROP TABLE messages; --")
+
+
+def test_targets_compare_ours_with_the_thresholds_and_the_other_servers_of_the_same_run():
+    scenarios = [Scenario.parse(s) for s in ("200x1", "200x8", "200@500", "idle1000", "rest")]
+    results = {("ours", "200x1"): chat(1600.0), ("old", "200x1"): chat(380.0), ("relay-py", "200x1"): chat(2000.0),
+               ("ours", "200x8"): chat(check=db_check()), ("old", "200x8"): chat(lost=5, check=db_check(conv_extra=4)),
+               ("ours", "200@500"): chat(p99=60.0)}
+    memory = {("ours", "idle1000"): {"kb_per_socket": 80.0, "registered": 1000, "sockets": 1000, "dropped": 0,
+                                     "rss_before_kb": 100_000, "rss_held_kb": 180_000}}
+    rest = {("ours", "rest", "GET /contacts"): {"req_s": 1200.0, "p99": 30.0, "non2xx": 0, "errors": 0},
+            ("ours", "rest", "GET /messages"): {"req_s": 1200.0, "p99": 30.0, "non2xx": 3, "errors": 0}}
+    lines = goals.evaluate(scenarios, ["ours", "old", "relay-py"], results, memory, rest)
+    got = [(ln.number, ln.server, ln.met) for ln in lines]
+    assert got == [
+        ("1", "ours", True), ("1", "ours", True), ("1", "ours", True),  # 1600; 4.21x old; 0.8x relay
+        ("2", "ours", True), ("2", "ours", True), ("2", "old", False), ("2", "old", False),
+        ("2", "ours", None),  # 1000x1 not run
+        ("3", "ours", False),  # p99 60 ms
+        ("4", "ours", True),
+        ("5", "ours", True), ("5", "ours", False),  # non-2xx answers fail the route
+    ]
+    assert "4.21× (1,600 vs 380 msgs/s)" in lines[1].measured
+    table = goals.table(lines)
+    assert "| 3 | ours |" in table and "**NO**" in table and "(no, reference)" in table and "| n/a |" in table
