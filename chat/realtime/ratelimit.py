@@ -44,17 +44,35 @@ def _counts_after(kind: str, events: dict[str, int]) -> dict[str, int]:
             for clerk_id, n in events.items():
                 _counts[(kind, clerk_id, slot)] = _counts.get((kind, clerk_id, slot), 0) + n
             return {clerk_id: _counts[(kind, clerk_id, slot)] for clerk_id in events}
-    pipe = client.pipeline(transaction=False)
-    for clerk_id, n in events.items():
-        key = f"{settings.REDIS_KEY_PREFIX}:ratelimit:{kind}:{clerk_id}:{slot}"
-        pipe.incrby(key, n)
-        pipe.expire(key, math.ceil(window) + 1)
+    keys = [f"{settings.REDIS_KEY_PREFIX}:ratelimit:{kind}:{clerk_id}:{slot}" for clerk_id in events]
     try:
-        return dict(zip(events, pipe.execute()[::2]))
+        counts = _script(client)(keys=keys, args=[math.ceil(window) + 1, *events.values()])
+        return dict(zip(events, counts))
     except redis.RedisError as exc:
         # Fail open: a Redis outage must not stop people from chatting.
         logger.warning("rate limit: Redis unavailable: %s", exc)
         return dict.fromkeys(events, 0)
+
+
+# One round trip for a whole batch: each key gains its user's events; a key new in this window
+# gets its expiry (so a window's count disappears with it).
+_INCREMENT = """
+local counts = {}
+for i, key in ipairs(KEYS) do
+    local n = tonumber(ARGV[i + 1])
+    local count = redis.call('INCRBY', key, n)
+    if count == n then redis.call('EXPIRE', key, ARGV[1]) end
+    counts[i] = count
+end
+return counts
+"""
+_scripts = {}
+
+
+def _script(client):
+    if client not in _scripts:
+        _scripts[client] = client.register_script(_INCREMENT)
+    return _scripts[client]
 
 
 def _count(kind: str, clerk_id: str) -> int:

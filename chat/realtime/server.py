@@ -165,5 +165,36 @@ def build_server() -> socketio.AsyncServer:
     return sio
 
 
+class _SizedPollingResponses:
+    """Gives Engine.IO's long-polling responses a Content-Length.
+
+    python-engineio sends each response as one body without a length, which uvicorn then
+    streams chunked; python-engineio's own client closes its session on a refusal before
+    reading such a body. A length is what daphne sent and what proxies handle best.
+    """
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        pending = []
+
+        async def sized_send(message):
+            if message["type"] == "http.response.start":
+                pending.append(message)
+                return
+            if pending and message["type"] == "http.response.body":
+                start = pending.pop()
+                if not message.get("more_body") and not any(k.lower() == b"content-length" for k, _ in start["headers"]):
+                    length = str(len(message.get("body", b""))).encode()
+                    start = {**start, "headers": [*start["headers"], (b"content-length", length)]}
+                await send(start)
+            await send(message)
+
+        return await self.app(scope, receive, sized_send)
+
+
 sio = build_server()
-asgi_app = socketio.ASGIApp(sio, socketio_path=SOCKETIO_PATH)
+asgi_app = _SizedPollingResponses(socketio.ASGIApp(sio, socketio_path=SOCKETIO_PATH))

@@ -12,7 +12,7 @@ from biosync import metrics
 from biosync.errors import NotFoundError, ServiceError
 from chat.models import Conversation, Message
 from chat.realtime import emitter, events, presence
-from chat.services.storage import PREVIEW_LENGTH, chat_states, db_time, message_store, write_block
+from chat.services.storage import PREVIEW_LENGTH, ChatState, chat_states, db_time, message_store, write_block
 from users.models import User
 
 
@@ -82,7 +82,7 @@ def message_ids_validate(message_ids) -> list[int]:
     return message_ids
 
 
-def _validate_send(sender_id: str, recipient_id: str, text, users: dict[str, User] | None = None) -> str:
+def _validate_send(sender_id: str, recipient_id: str, text, users: dict[str, ChatState] | None = None) -> str:
     """`users`: the parties' chat states when the caller already read them (a batch)."""
     text = message_text_validate(text)
     if sender_id == recipient_id:
