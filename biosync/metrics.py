@@ -36,6 +36,11 @@ SEND_LATENCY = Histogram(
     "send_message from arrival to answer (queueing, validation, storage, delivery), successful sends",
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
 )
+SEND_BATCH_SIZE = Histogram(
+    "biosync_send_batch_size",
+    "Sends written together in one batch (chat.realtime.sendqueue)",
+    buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256),
+)
 SEND_FAILURES = Counter("biosync_send_failures_total", "Sends refused or failed, by reason", ["reason"])
 
 

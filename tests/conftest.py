@@ -58,16 +58,16 @@ def _flush_retries_deadlocks() -> None:
 
 
 def pytest_collection_modifyitems(config, items):
-    """Tests marked `redis` need a shared Redis (several processes); the embedded default has none."""
-    if settings.REDIS_URL:
-        return
+    """Tests marked `redis` need a shared Redis (several processes), tests marked `postgres` the
+    PostgreSQL-only write path; the embedded default has neither. .ci/run's second pass runs them."""
+    needs = {"redis": bool(settings.REDIS_URL), "postgres": settings.DATABASES["default"]["ENGINE"].endswith("postgresql")}
     kept, dropped = [], []
     for item in items:
-        (dropped if item.get_closest_marker("redis") else kept).append(item)
+        (dropped if any(item.get_closest_marker(m) and not ok for m, ok in needs.items()) else kept).append(item)
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         items[:] = kept
-        print(f"\n{len(dropped)} multi-process tests need REDIS_URL; .ci/run's second pass runs them.")
+        print(f"\n{len(dropped)} tests need REDIS_URL or PostgreSQL; .ci/run's second pass runs them.")
 
 
 def free_port() -> int:

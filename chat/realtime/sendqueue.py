@@ -13,6 +13,7 @@ import logging
 
 from django.conf import settings
 
+from biosync import metrics
 from biosync.errors import ServiceError
 from chat.realtime import ratelimit
 from chat.realtime.db import call
@@ -42,6 +43,7 @@ async def _write_all() -> None:
     while _waiting:
         batch = _waiting[: settings.SEND_BATCH_MAX]
         del _waiting[: len(batch)]
+        metrics.SEND_BATCH_SIZE.observe(len(batch))
         try:
             outcomes = await call(_write, [request for request, _ in batch])
         except Exception:

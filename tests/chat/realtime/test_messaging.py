@@ -156,3 +156,27 @@ async def test_concurrent_senders_in_both_directions_all_succeed(asgi_server, cl
 
     unread = await db(lambda: {(c.owner_id, c.contact_id): c.unread_count for c in Contact.objects.all()})()
     assert unread == {(users[j].clerk_id, users[i].clerk_id): 5 for i, j in pairs}
+
+
+async def test_concurrent_sends_share_database_writes_and_keep_each_senders_order(asgi_server, clients, make_user):
+    from tests.biosync.test_ops import _live_samples
+
+    users = [await db(make_user)(f"b{i}") for i in range(4)]
+    sockets = [await clients(asgi_server, user.clerk_id) for user in users]
+    before = await _live_samples(asgi_server)
+
+    async def burst(i):
+        recipient = users[(i + 1) % 4].clerk_id
+        return await asyncio.gather(*(sockets[i].send(recipient, f"{i} #{n}") for n in range(10)))
+
+    results = await asyncio.gather(*(burst(i) for i in range(4)))
+
+    after = await _live_samples(asgi_server)
+    for acks in results:
+        assert all(ack["success"] for ack in acks)
+        ids = [ack["messageId"] for ack in acks]
+        assert ids == sorted(ids)
+    written = after[("biosync_send_batch_size_sum", ())] - before.get(("biosync_send_batch_size_sum", ()), 0)
+    batches = after[("biosync_send_batch_size_count", ())] - before.get(("biosync_send_batch_size_count", ()), 0)
+    assert written == 40
+    assert batches < 40, "sends waiting together should have been written together"
