@@ -9,6 +9,7 @@ from django.db.models.functions import Coalesce
 
 from biosync.timestamps import IsoZ
 from chat.models import Conversation, Message
+from contacts.models import Contact
 from contacts.selectors import nicknames_of
 from users.models import User
 
@@ -21,8 +22,17 @@ def _of_participant(clerk_id: str):
 
 
 def conversation_for_participant(*, conversation_id: int, clerk_id: str) -> Conversation | None:
-    """The conversation if the caller takes part in it; anyone else's answers like a missing one."""
-    return _of_participant(clerk_id).filter(pk=conversation_id).first()
+    """The conversation if the caller takes part in it; anyone else's answers like a missing one.
+
+    With both users, and `other_nickname`: the caller's nickname for the other participant (None
+    when they are not a contact or have none). One query; no ORDER BY, the id picks one row.
+    """
+    # The caller's contact row among the two participants can only be the other one (contacts_not_self).
+    nickname = Contact.objects.filter(
+        Q(contact_id=OuterRef("user1_id")) | Q(contact_id=OuterRef("user2_id")), owner_id=clerk_id
+    ).values("nickname")[:1]
+    rows = _of_participant(clerk_id).filter(pk=conversation_id).annotate(other_nickname=Subquery(nickname))[:1]
+    return next(iter(rows), None)
 
 
 def other_user(conversation: Conversation, clerk_id: str) -> User:

@@ -25,11 +25,10 @@ def _messages_body(request, conversation) -> dict:
     paging = validated(MessagesQuerySerializer, request.query_params)
     page = selectors.message_rows_page(conversation_id=conversation.pk, **paging)
     other = selectors.other_user(conversation, me)
-    nickname = selectors.other_users_nicknames(clerk_id=me, users=[other]).get(other.clerk_id)
     # MessagesResponseSerializer's shape (the OpenAPI document's), built without its field machinery.
     return {
         "conversationId": conversation.pk,
-        "otherUser": other_user_data(other, nickname=nickname, online=online_ids([other.clerk_id])),
+        "otherUser": other_user_data(other, nickname=conversation.other_nickname, online=online_ids([other.clerk_id])),
         "messages": [message_row_data(row, me) for row in page.messages],
         "hasMore": page.has_more,
     }
