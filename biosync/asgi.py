@@ -4,10 +4,15 @@ import os
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "biosync.settings")
 
-from django.core.asgi import get_asgi_application  # noqa: E402
+import django  # noqa: E402
 
 # Django must be set up before anything that imports models.
-django_asgi_app = get_asgi_application()
+django.setup(set_prefix=False)
+
+from biosync.asgi_handler import SingleHopASGIHandler  # noqa: E402
+
+# Each request in one call to a worker thread (biosync/asgi_handler.py), not Django's async chain.
+django_asgi_app = SingleHopASGIHandler()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.urls import re_path  # noqa: E402

@@ -7,7 +7,9 @@ from dataclasses import dataclass
 from django.db.models import Count, F, IntegerField, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 
+from biosync.timestamps import IsoZ
 from chat.models import Conversation, Message
+from contacts.models import Contact
 from contacts.selectors import nicknames_of
 from users.models import User
 
@@ -20,8 +22,17 @@ def _of_participant(clerk_id: str):
 
 
 def conversation_for_participant(*, conversation_id: int, clerk_id: str) -> Conversation | None:
-    """The conversation if the caller takes part in it; anyone else's answers like a missing one."""
-    return _of_participant(clerk_id).filter(pk=conversation_id).first()
+    """The conversation if the caller takes part in it; anyone else's answers like a missing one.
+
+    With both users, and `other_nickname`: the caller's nickname for the other participant (None
+    when they are not a contact or have none). One query; no ORDER BY, the id picks one row.
+    """
+    # The caller's contact row among the two participants can only be the other one (contacts_not_self).
+    nickname = Contact.objects.filter(
+        Q(contact_id=OuterRef("user1_id")) | Q(contact_id=OuterRef("user2_id")), owner_id=clerk_id
+    ).values("nickname")[:1]
+    rows = _of_participant(clerk_id).filter(pk=conversation_id).annotate(other_nickname=Subquery(nickname))[:1]
+    return next(iter(rows), None)
 
 
 def other_user(conversation: Conversation, clerk_id: str) -> User:
@@ -62,8 +73,28 @@ def other_users_nicknames(*, clerk_id: str, users) -> dict[str, str | None]:
 
 @dataclass(frozen=True)
 class MessagePage:
-    messages: list[Message]  # oldest first
+    messages: list  # oldest first: Message instances, or message_rows_page's dicts
     has_more: bool  # more messages lie beyond this page, in the direction it was read
+
+
+# What a message page shows of each message (message_rows_page); timestamps already written as
+# the API writes them (`*_iso`, see biosync.timestamps.IsoZ).
+MESSAGE_ROW_FIELDS = (
+    "id",
+    "conversation_id",
+    "sender_id",
+    "recipient_id",
+    "content",
+    "message_type",
+    "is_read",
+    "client_message_id",
+)
+MESSAGE_ROW_EXPRESSIONS = {
+    "read_at_iso": IsoZ("read_at"),
+    "created_at_iso": IsoZ("created_at"),
+    "delivered_at_iso": IsoZ("delivered_at"),
+    "removed": Q(removed_at__isnull=False),
+}
 
 
 def messages_page(
@@ -80,8 +111,25 @@ def messages_page(
     `offset` newest, as the seed pages. With `after`: the oldest `limit` messages newer than it,
     how a reconnecting client catches up page by page.
     """
+    return _page(Message.objects.all(), conversation_id, limit, offset, after, before)
+
+
+def message_rows_page(
+    *,
+    conversation_id: int,
+    limit: int = MESSAGES_DEFAULT_LIMIT,
+    offset: int = 0,
+    after: int | None = None,
+    before: int | None = None,
+) -> MessagePage:
+    """messages_page as plain rows, for the REST history: no model instances."""
+    rows = Message.objects.values(*MESSAGE_ROW_FIELDS, **MESSAGE_ROW_EXPRESSIONS)
+    return _page(rows, conversation_id, limit, offset, after, before)
+
+
+def _page(messages, conversation_id, limit, offset, after, before) -> MessagePage:
     limit = min(limit, MESSAGES_MAX_LIMIT)
-    messages = Message.objects.filter(conversation_id=conversation_id)
+    messages = messages.filter(conversation_id=conversation_id)
     if after is not None:
         messages = messages.filter(id__gt=after)
     if before is not None:

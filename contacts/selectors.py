@@ -2,6 +2,7 @@
 
 from django.db.models import F
 
+from biosync.timestamps import IsoZ
 from contacts.models import Contact
 
 
@@ -11,6 +12,35 @@ def contacts_list(*, owner_id: str) -> list[Contact]:
         Contact.objects.filter(owner_id=owner_id)
         .select_related("contact")
         .order_by(F("last_message_at").desc(nulls_last=True), "-created_at", "-id")
+    )
+
+
+# What GET /contacts shows of a contact row and of the contact's profile; timestamps already
+# written as the API writes them (`*_iso`, see biosync.timestamps.IsoZ).
+CONTACT_ROW_FIELDS = (
+    "id",
+    "contact_id",
+    "nickname",
+    "last_message_preview",
+    "unread_count",
+    "contact__full_name",
+    "contact__username",
+    "contact__image_url",
+    "contact__is_paralyzed",
+)
+CONTACT_ROW_TIMESTAMPS = {
+    "last_message_at_iso": IsoZ("last_message_at"),
+    "created_at_iso": IsoZ("created_at"),
+    "contact__last_seen_at_iso": IsoZ("contact__last_seen_at"),
+}
+
+
+def contact_rows(*, owner_id: str) -> list[dict]:
+    """contacts_list as plain rows, in the same order: one query, no model instances."""
+    return list(
+        Contact.objects.filter(owner_id=owner_id)
+        .order_by(F("last_message_at").desc(nulls_last=True), "-created_at", "-id")
+        .values(*CONTACT_ROW_FIELDS, **CONTACT_ROW_TIMESTAMPS)
     )
 
 

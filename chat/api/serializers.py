@@ -4,6 +4,7 @@ from rest_framework import serializers
 from biosync.api import IsoDateTimeField, QueryIntegerField
 from chat.selectors import MESSAGES_DEFAULT_LIMIT, MESSAGES_MAX_LIMIT
 from users.api.serializers import UserStatusMixin
+from users.selectors import status_of
 
 
 class MessageSerializer(serializers.Serializer):
@@ -31,6 +32,43 @@ class MessageSerializer(serializers.Serializer):
 
     def get_removed(self, message) -> bool:
         return message.removed_at is not None
+
+
+def message_row_data(row: dict, me: str) -> dict:
+    """MessageSerializer's output, field for field, from a `chat.selectors.message_rows_page` row.
+
+    A history page serializes up to 200 messages: this plain function costs a fraction of the
+    serializer's field machinery. tests/chat/test_api.py pins that both agree.
+    """
+    removed = row["removed"]
+    return {
+        "id": row["id"],
+        "conversationId": row["conversation_id"],
+        "fromClerkId": row["sender_id"],
+        "toClerkId": row["recipient_id"],
+        "content": "" if removed else row["content"],
+        "messageType": row["message_type"],
+        "isRead": row["is_read"],
+        "readAt": row["read_at_iso"],
+        "createdAt": row["created_at_iso"],
+        "deliveredAt": row["delivered_at_iso"],
+        "isMine": row["sender_id"] == me,
+        "removed": removed,
+        "clientMessageId": row["client_message_id"],
+    }
+
+
+def other_user_data(user, *, nickname: str | None, online: set[str]) -> dict:
+    """OtherUserSerializer's output, field for field, for one user."""
+    return {
+        "clerkId": user.clerk_id,
+        "username": user.username,
+        "fullName": user.full_name,
+        "profileImage": user.image_url or None,
+        "nickname": nickname,
+        "isParalyzed": user.is_paralyzed,
+        "status": status_of(user.clerk_id, online),
+    }
 
 
 class OtherUserSerializer(UserStatusMixin, serializers.Serializer):

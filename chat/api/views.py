@@ -10,7 +10,8 @@ from chat.api.serializers import (
     ConversationListSerializer,
     MarkReadResponseSerializer,
     MessagesQuerySerializer,
-    MessagesResponseSerializer,
+    message_row_data,
+    other_user_data,
 )
 from users.authentication import CLERK_ID_PATTERN, valid_clerk_id
 from users.selectors import online_ids
@@ -22,15 +23,15 @@ NOT_PARTICIPANT = error_response("Not one of your conversations", "Conversation 
 def _messages_body(request, conversation) -> dict:
     me = request.user.clerk_id
     paging = validated(MessagesQuerySerializer, request.query_params)
-    page = selectors.messages_page(conversation_id=conversation.pk, **paging)
+    page = selectors.message_rows_page(conversation_id=conversation.pk, **paging)
     other = selectors.other_user(conversation, me)
-    context = {
-        "me": me,
-        "online": online_ids([other.clerk_id]),
-        "nicknames": selectors.other_users_nicknames(clerk_id=me, users=[other]),
+    # MessagesResponseSerializer's shape (the OpenAPI document's), built without its field machinery.
+    return {
+        "conversationId": conversation.pk,
+        "otherUser": other_user_data(other, nickname=conversation.other_nickname, online=online_ids([other.clerk_id])),
+        "messages": [message_row_data(row, me) for row in page.messages],
+        "hasMore": page.has_more,
     }
-    body = {"conversationId": conversation.pk, "otherUser": other, "messages": page.messages, "hasMore": page.has_more}
-    return MessagesResponseSerializer(body, context=context).data
 
 
 class ConversationViewSet(viewsets.ViewSet):

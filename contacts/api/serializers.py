@@ -4,6 +4,7 @@ from rest_framework import serializers
 from biosync.api import IsoDateTimeField, StrictCharField
 from users.api.serializers import UserStatusMixin
 from users.models import UserStatus
+from users.selectors import status_of
 
 
 class ContactSerializer(UserStatusMixin, serializers.Serializer):
@@ -34,6 +35,29 @@ class ContactSerializer(UserStatusMixin, serializers.Serializer):
     @extend_schema_field(serializers.ChoiceField(choices=UserStatus.choices))
     def get_status(self, contact) -> str:
         return super().get_status(contact.contact)
+
+
+def contact_row_data(row: dict, online: set[str]) -> dict:
+    """ContactSerializer's output, field for field, from a `contacts.selectors.contact_rows` row.
+
+    GET /contacts serializes fifty contacts per call: this plain function costs a fraction of
+    the serializer's field machinery. tests/contacts pin that both agree.
+    """
+    return {
+        "id": row["id"],
+        "contactClerkId": row["contact_id"],
+        "contactName": row["contact__full_name"] or row["contact__username"] or None,
+        "nickname": row["nickname"],
+        "profileImage": row["contact__image_url"] or None,
+        "lastMessagePreview": row["last_message_preview"],
+        "lastMessageAt": row["last_message_at_iso"],
+        "unreadCount": row["unread_count"],
+        "status": status_of(row["contact_id"], online),
+        "isParalyzed": row["contact__is_paralyzed"],
+        "username": row["contact__username"],
+        "lastSeenAt": row["contact__last_seen_at_iso"],
+        "createdAt": row["created_at_iso"],
+    }
 
 
 class ContactListSerializer(serializers.Serializer):

@@ -11,6 +11,7 @@ from contacts.api.serializers import (
     ContactSerializer,
     ContactUpdateSerializer,
     SuccessSerializer,
+    contact_row_data,
 )
 from users.selectors import online_ids
 
@@ -55,9 +56,9 @@ class ContactViewSet(viewsets.ViewSet):
         },
     )
     def index(self, request):
-        contacts = selectors.contacts_list(owner_id=request.user.clerk_id)
-        online = online_ids(c.contact_id for c in contacts)
-        return Response(ContactListSerializer({"contacts": contacts}, context={"online": online}).data)
+        rows = selectors.contact_rows(owner_id=request.user.clerk_id)
+        online = online_ids(row["contact_id"] for row in rows)
+        return Response({"contacts": [contact_row_data(row, online) for row in rows]})
 
     @extend_schema(
         operation_id="contacts_create",

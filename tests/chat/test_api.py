@@ -267,3 +267,58 @@ def test_conversations_list_query_count_does_not_grow_with_conversations(api_as,
     twenty_one = count()
     assert (one[1], twenty_one[1]) == (1, 21)
     assert one[0] == twenty_one[0] <= 3
+
+
+def test_messages_page_is_byte_for_byte_what_the_serializers_write(api_as, pair, mark_online):
+    """A history page is built without MessagesResponseSerializer (message_row_data, other_user_data)."""
+    from rest_framework.renderers import JSONRenderer
+
+    from chat import selectors
+    from chat.api.serializers import MessagesResponseSerializer
+    from users.selectors import online_ids
+
+    me, bob = pair
+    Contact.objects.create(owner=me, contact=bob, nickname="Bobby")
+    messages = chat(me, bob, 6)
+    Message.objects.filter(pk=messages[1].pk).update(removed_at=timezone.now())
+    Message.objects.filter(pk=messages[2].pk).update(
+        is_read=True, read_at=timezone.now().replace(microsecond=999999), delivered_at=timezone.now().replace(microsecond=0)
+    )
+    message_send(sender_id=me.clerk_id, recipient_id=bob.clerk_id, text="ünï \u2029 😀", client_message_id="c-1")
+    mark_online(bob)
+    conversation_id = messages[0].conversation_id
+
+    for who, query in ((me, "?limit=4"), (bob, ""), (me, "?limit=3&offset=2"), (bob, f"?after={messages[0].pk}")):
+        response = api_as(who).get(f"/conversations/{conversation_id}/messages{query}")
+        conversation = selectors.conversation_for_participant(conversation_id=conversation_id, clerk_id=who.clerk_id)
+        other = selectors.other_user(conversation, who.clerk_id)
+        paging = {"limit": 4} if "limit=4" in query else {"limit": 3, "offset": 2} if "offset" in query else {}
+        if "after" in query:
+            paging = {"after": messages[0].pk}
+        page = selectors.messages_page(conversation_id=conversation_id, **paging)
+        context = {
+            "me": who.clerk_id,
+            "online": online_ids([other.clerk_id]),
+            "nicknames": selectors.other_users_nicknames(clerk_id=who.clerk_id, users=[other]),
+        }
+        body = {"conversationId": conversation_id, "otherUser": other, "messages": page.messages, "hasMore": page.has_more}
+        assert response.content == JSONRenderer().render(MessagesResponseSerializer(body, context=context).data)
+
+
+def test_messages_page_query_count_does_not_grow_with_the_page(api_as, pair):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    me, bob = pair
+    conversation_id = chat(me, bob, 1)[0].conversation_id
+
+    def count(limit):
+        with CaptureQueriesContext(connection) as queries:
+            response = api_as(me).get(f"/conversations/{conversation_id}/messages?limit={limit}")
+        assert response.status_code == 200
+        return len(queries), len(response.json()["messages"])
+
+    one = count(1)
+    chat(me, bob, 60)
+    assert count(50) == (one[0], 50)
+    assert one[0] == 2  # the conversation with both users and the caller's nickname for the other; the page
