@@ -1,6 +1,7 @@
 """The servers one benchmark run compares, each started fresh on loopback ports.
 
-- ours: this repository's scripts/serve (daphne) on PostgreSQL and Redis.
+- ours: this repository's scripts/serve (uvicorn) on PostgreSQL and Redis; ours-daphne: the same
+  served by daphne (ASGI_SERVER=daphne).
 - old: the Bun/TypeScript server being replaced, prepared by benchlib.baseline (never committed).
 - relay-py / relay-node: the protocol with no database (the chatload tools' ceilings).
 """
@@ -69,9 +70,12 @@ class Target:
 
 
 class Ours(Target):
+    asgi_server = "uvicorn"
+    database = "biosync_bench"
+
     def start(self) -> None:
         port, sport = free_port(), free_port()
-        self.db = "biosync_bench"
+        self.db = self.database
         self.env.pg.recreate(self.db)
         self.rest_url, self.socket_url = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{sport}"
         self.server_env = {
@@ -79,7 +83,7 @@ class Ours(Target):
             # Its own Redis namespace, so concurrent test runs on the same Redis never see it.
             "REDIS_KEY_PREFIX": f"biosync-bench-{uuid.uuid4().hex[:8]}",
             "DEBUG": "false", "HOST": "127.0.0.1", "PORT": str(port), "SOCKET_PORT": str(sport),
-            "AUTH_MODE": "dev", "LOG_LEVEL": "WARNING",
+            "AUTH_MODE": "dev", "LOG_LEVEL": "WARNING", "ASGI_SERVER": self.asgi_server,
             # A load generator is one sender far above a person's rate: lift the per-user limits.
             "RATE_LIMIT_MESSAGES": "1000000000", "RATE_LIMIT_TYPING": "1000000000",
         }
@@ -108,6 +112,13 @@ class Ours(Target):
         python = self.env.repo / ".venv" / "bin" / "python"
         subprocess.run([str(python), "manage.py", "shell", "-c", code], cwd=self.env.repo, check=True,
                        env={**os.environ, **self.server_env}, capture_output=True, timeout=120)
+
+
+class OursDaphne(Ours):
+    """The same code served by daphne (the design card's server), to compare ASGI servers."""
+
+    asgi_server = "daphne"
+    database = "biosync_bench_daphne"
 
 
 class Old(Target):
@@ -160,4 +171,4 @@ def _prefixed_env(prefix: str) -> dict:
     return {k[len(prefix):]: v for k, v in os.environ.items() if k.startswith(prefix)}
 
 
-KINDS = {"ours": Ours, "old": Old, "relay-py": RelayPy, "relay-node": RelayNode}
+KINDS = {"ours": Ours, "ours-daphne": OursDaphne, "old": Old, "relay-py": RelayPy, "relay-node": RelayNode}
