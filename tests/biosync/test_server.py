@@ -61,3 +61,14 @@ def test_unknown_path_is_a_json_404(asgi_server):
         assert json.loads(error.read()) == {"error": "Not found"}
     else:
         raise AssertionError("expected 404")
+
+
+def test_an_unknown_asgi_server_is_refused_with_a_clear_message():
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "ASGI_SERVER": "gunicorn"}
+    done = subprocess.run([sys.executable, "-m", "biosync.serve"], env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode != 0
+    assert "ASGI_SERVER must be uvicorn or daphne" in done.stderr
