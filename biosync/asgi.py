@@ -1,5 +1,6 @@
 """One ASGI application: Socket.IO at /socket.io/ (HTTP long-polling and WebSocket), Django for the rest."""
 
+import gc
 import os
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "biosync.settings")
@@ -27,3 +28,13 @@ application = ProtocolTypeRouter(
         "lifespan": socketio_app,
     }
 )
+
+
+# Garbage collection was the tail of delivery latency: with the default thresholds a full
+# collection of this process's heap (Django, every socket's state) paused the event loop for
+# 80–290 ms every few seconds under load. Objects alive once the app is built live as long as
+# the process: freeze them out of the collector's way, and collect young objects less often
+# (most of ours are freed by reference counting anyway). Measured in README, Performance.
+gc.collect()
+gc.freeze()
+gc.set_threshold(50_000, 20, 10)

@@ -159,6 +159,10 @@ CHECKS = [
 # the parametrization covers the whole document.
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("method, path", OPERATIONS, ids=[f"{m} {p}" for m, p in OPERATIONS])
+# CPython 3.11.7 can raise a spurious "AST constructor recursion depth mismatch" SystemError in
+# the test process while Hypothesis generates deep data (python/cpython#106905, fixed in 3.11.8):
+# rerun on that error only; any server-side failure still fails at once.
+@pytest.mark.flaky(reruns=2, only_rerun=["AST constructor recursion depth mismatch"])
 def test_live_app_conforms_to_its_document(asgi_server, live_identity, method, path):
     schema = schemathesis.openapi.from_url(asgi_server.url + "/doc", timeout=10)
     schema.config.generation.update(modes=["positive", "negative"], database="none")
