@@ -83,7 +83,14 @@ def redis_client():
     return _client
 
 
-_SCRIPTS = {"connect": _CONNECT, "disconnect": _DISCONNECT, "renew": _RENEW, "sweep": _SWEEP}
+# Which of these users hold a live lease: one command for any number of users (a contact list).
+_ONLINE = """
+local out = {}
+for i, key in ipairs(KEYS) do out[i] = redis.call('ZCOUNT', key, ARGV[1], '+inf') end
+return out
+"""
+
+_SCRIPTS = {"online": _ONLINE, "connect": _CONNECT, "disconnect": _DISCONNECT, "renew": _RENEW, "sweep": _SWEEP}
 
 
 def _leases_key() -> str:
@@ -152,11 +159,8 @@ def online_among(clerk_ids) -> set[str]:
             return {clerk_id for clerk_id in ids if clerk_id in _local_by_user}
     if not ids:
         return set()
-    now = time.time()
-    pipe = client.pipeline(transaction=False)
-    for clerk_id in ids:
-        pipe.zcount(_user_key(clerk_id), f"({now}", "+inf")
-    return {clerk_id for clerk_id, count in zip(ids, pipe.execute()) if count}
+    counts = client.scripts["online"](keys=[_user_key(clerk_id) for clerk_id in ids], args=[f"({time.time()}"])
+    return {clerk_id for clerk_id, count in zip(ids, counts) if count}
 
 
 def online_now(clerk_ids) -> set[str]:
