@@ -2,6 +2,7 @@
 
 import gc
 import os
+import sys
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "biosync.settings")
 
@@ -38,3 +39,9 @@ application = ProtocolTypeRouter(
 gc.collect()
 gc.freeze()
 gc.set_threshold(50_000, 20, 10)
+
+# The worker thread writing a batch of sends waits for the GIL after every database or Redis
+# round trip; while the event loop is busy it got it back only after the default 5 ms switch
+# interval, several times per batch. A shorter interval hands it back sooner (measured: the
+# rate-limit round trip of a batch 4.4 -> 1.4 ms, 200x1 about 1,800 -> 2,030 msgs/s).
+sys.setswitchinterval(0.0005)
