@@ -59,7 +59,7 @@ def client_message_id_of(data) -> str | None:
     """The clientMessageId to echo in a failure, when the payload has a usable one."""
     if isinstance(data, dict):
         value = data.get("clientMessageId")
-        if isinstance(value, str) and 0 < len(value) <= CLIENT_MESSAGE_ID_MAX:
+        if isinstance(value, str) and 0 < len(value) <= CLIENT_MESSAGE_ID_MAX and "\x00" not in value:
             return value
     return None
 
@@ -74,7 +74,7 @@ def send_message(data, clerk_id: str) -> Send:
     message_text_validate(text)
     client_id = data.get("clientMessageId")
     if client_id is not None and client_message_id_of(data) is None:
-        raise _invalid("clientMessageId", f"clientMessageId must be a string of 1 to {CLIENT_MESSAGE_ID_MAX} characters", client_id)
+        raise _invalid("clientMessageId", f"clientMessageId must be a string of 1 to {CLIENT_MESSAGE_ID_MAX} characters, without NUL", client_id)
     return Send(recipient_id=recipient_id, text=text, client_message_id=client_id)
 
 

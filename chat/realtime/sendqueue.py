@@ -31,7 +31,8 @@ async def send(request: SendRequest):
     loop = asyncio.get_running_loop()
     future = loop.create_future()
     _waiting.append((request, future))
-    if _writer is None or _writer.done():
+    # A writer of another (closed) event loop would never run again: start one on this loop.
+    if _writer is None or _writer.done() or _writer.get_loop() is not loop:
         _writer = loop.create_task(_write_all())
     outcome = await future
     if isinstance(outcome, ServiceError):

@@ -3,11 +3,12 @@ one database round trip each. Each send gets the outcome `message_send` would gi
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db import IntegrityError, connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from biosync import metrics
@@ -16,6 +17,9 @@ from chat.models import Message
 from chat.realtime import emitter, presence
 from chat.services.messages import MessageSendResult, _status_of, _validate_send, announcements, message_send
 from chat.services.storage import PREVIEW_LENGTH, chat_states, message_store, messages_store_many, write_block
+
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -37,7 +41,7 @@ def messages_send_many(*, sends: list[SendRequest]) -> list[Outcome]:
     One read of the parties and of earlier copies (retries), one presence look-up and one write
     for them all: on PostgreSQL two round trips, on SQLite one transaction. Ids follow the
     order of `sends`. If the write fails as a whole (a party deleted meanwhile, a retry racing
-    on SQLite), each send is tried alone, so that only its own failure reaches it.
+    on SQLite, the database down), each send is tried alone, so that only its own failure reaches it.
     """
     if not sends:
         return []
@@ -67,7 +71,10 @@ def messages_send_many(*, sends: list[SendRequest]) -> list[Outcome]:
         try:
             for i, outcome in zip(todo, _store([sends[i] for i in todo], started)):
                 outcomes[i] = outcome
-        except IntegrityError:
+        except DatabaseError:
+            # One send the database refuses (a party deleted meanwhile, a retry racing on
+            # SQLite) must not fail the others with it.
+            logger.warning("a batch of %d sends failed as a whole; writing each alone", len(todo), exc_info=True)
             for i in todo:
                 outcomes[i] = _send_alone(sends[i])
     for i, first in repeats.items():
@@ -131,3 +138,6 @@ def _send_alone(send: SendRequest) -> Outcome:
         )  # fmt: skip
     except ServiceError as exc:
         return exc
+    except Exception:
+        logger.exception("a send failed")
+        return ServiceError("Internal error; try again", code="internal")

@@ -63,6 +63,9 @@ def message_text_validate(text) -> str:
             code="too_long",
             details={"field": "text", "maxLength": settings.MESSAGE_MAX_LENGTH, "length": len(text)},
         )
+    if "\x00" in text:
+        # PostgreSQL cannot store it; refused here for every backend alike.
+        raise ServiceError("Message text cannot contain NUL characters", code="invalid_text", details={"field": "text"})
     return text
 
 

@@ -95,3 +95,11 @@ def test_a_retry_stored_meanwhile_by_another_writer_is_skipped_and_not_counted(m
     assert inserted == {racing[1].pk}
     assert Message.objects.filter(client_message_id="dup").get().pk == first.message.pk
     assert Contact.objects.get(owner=b, contact=a).unread_count == 2
+
+
+def test_text_the_database_cannot_store_is_refused_alone(make_user):
+    a, b = make_user("a"), make_user("b")
+    outcomes = messages_send_many(sends=[send(a, b, "before"), send(a, b, "nul\x00"), send(a, b, "after")])
+    assert isinstance(outcomes[1], ServiceError) and outcomes[1].code == "invalid_text"
+    assert [o.created for i, o in enumerate(outcomes) if i != 1] == [True, True]
+    assert list(Message.objects.order_by("id").values_list("content", flat=True)) == ["before", "after"]

@@ -1,5 +1,7 @@
 """Any payload, forged identity or excess gets a clear failure answer; the socket keeps working."""
 
+import asyncio
+
 import pytest
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -25,6 +27,8 @@ def _bad_sends(me, other):
         ({**ok, "toClerkId": me}, "yourself"),
         ({**ok, "clientMessageId": {"id": 1}}, "clientMessageId"),
         ({**ok, "clientMessageId": "c" * 101}, "clientMessageId"),
+        ({**ok, "text": "nul\x00byte"}, "NUL"),  # PostgreSQL cannot store it
+        ({**ok, "clientMessageId": "nul\x00id"}, "clientMessageId"),
         # Identity forgery: someone else's id, a blank one, none.
         ({**ok, "fromClerkId": other}, "fromClerkId"),
         ({**ok, "fromClerkId": ""}, "fromClerkId"),
@@ -153,3 +157,12 @@ async def test_rate_limits_refuse_with_a_clear_error(strict_server, clients, ali
         assert (await sender.call("typing_start", pair))["success"] is True
     assert (await sender.call("typing_start", pair))["success"] is False
     assert "Too many" in (await sender.next("error"))["error"]
+
+
+async def test_a_bad_send_does_not_fail_the_sends_written_with_it(asgi_server, clients, alice, bob):
+    """Sends arriving together are written together: one refused send fails alone."""
+    sender = await clients(asgi_server, alice.clerk_id)
+    good = {"fromClerkId": alice.clerk_id, "toClerkId": bob.clerk_id}
+    payloads = [{**good, "text": f"ok {i}"} if i % 2 else {**good, "text": "nul\x00"} for i in range(20)]
+    acks = await asyncio.gather(*(sender.call("send_message", p) for p in payloads))
+    assert [ack["success"] for ack in acks] == [bool(i % 2) for i in range(20)]
