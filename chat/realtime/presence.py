@@ -165,7 +165,8 @@ def online_among(clerk_ids) -> set[str]:
 
 def online_now(clerk_ids) -> set[str]:
     """Those of the users who are online. A socket on this process answers without a Redis
-    round trip (the user's messages reach it from this process itself)."""
+    round trip (the user's messages reach it from this process itself); it is recorded before
+    its lease and forgotten before it, so a local answer never outlives the socket."""
     ids = set(clerk_ids)
     with _lock:
         local = {clerk_id for clerk_id in ids if clerk_id in _local_by_user}
@@ -174,15 +175,6 @@ def online_now(clerk_ids) -> set[str]:
 
 def is_online(clerk_id: str) -> bool:
     return bool(online_among([clerk_id]))
-
-
-def has_local_socket(clerk_id: str) -> bool:
-    """The user has a registered socket on this process: online, no Redis round trip needed.
-
-    Recorded before the lease and forgotten before it, so True never outlives the socket.
-    """
-    with _lock:
-        return clerk_id in _local_by_user
 
 
 def local_sockets() -> dict[str, str]:
