@@ -15,7 +15,7 @@ from biosync import metrics
 from biosync.errors import ServiceError
 from chat.models import Message
 from chat.realtime import emitter, presence
-from chat.services.messages import MessageSendResult, _status_of, _validate_send, announcements, message_send
+from chat.services.messages import MessageSendResult, _status_of, _validate_send, announcements, message_send, retry_result
 from chat.services.storage import PREVIEW_LENGTH, chat_states, message_store, messages_store_many, write_block
 
 
@@ -55,7 +55,7 @@ def messages_send_many(*, sends: list[SendRequest]) -> list[Outcome]:
     for i, send in enumerate(sends):
         key = (send.sender_id, send.client_message_id) if send.client_message_id else None
         if key in earlier:
-            outcomes[i] = _as_retry(earlier[key])
+            outcomes[i] = retry_result(earlier[key])
         elif key in first_of:
             repeats[i] = first_of[key]  # two sockets of one sender retrying at once
         else:
@@ -79,7 +79,7 @@ def messages_send_many(*, sends: list[SendRequest]) -> list[Outcome]:
                 outcomes[i] = _send_alone(sends[i])
     for i, first in repeats.items():
         outcome = outcomes[first]
-        outcomes[i] = outcome if isinstance(outcome, ServiceError) else _as_retry(outcome.message)
+        outcomes[i] = outcome if isinstance(outcome, ServiceError) else retry_result(outcome.message)
     return outcomes
 
 
@@ -112,7 +112,7 @@ def _store(sends: list[SendRequest], started: float) -> list[Outcome]:
         else:
             # Another process stored the same (sender, clientMessageId) between our read and write.
             copy = Message.objects.get(sender_id=send.sender_id, client_message_id=send.client_message_id)
-            outcomes.append(_as_retry(copy))
+            outcomes.append(retry_result(copy))
     return outcomes
 
 
@@ -124,10 +124,6 @@ def _stored_copies(sends: list[SendRequest]) -> dict[tuple[str, str], Message]:
         sender_id__in={sender for sender, _ in keyed}, client_message_id__in={cid for _, cid in keyed}
     )
     return {(m.sender_id, m.client_message_id): m for m in found if (m.sender_id, m.client_message_id) in keyed}
-
-
-def _as_retry(message: Message) -> MessageSendResult:
-    return MessageSendResult(message, created=False, status=_status_of(message))
 
 
 def _send_alone(send: SendRequest) -> Outcome:

@@ -52,6 +52,11 @@ def _status_of(message: Message) -> str:
     return events.STATUS_DELIVERED if message.delivered_at else events.STATUS_SAVED
 
 
+def retry_result(message: Message) -> MessageSendResult:
+    """The answer to a send whose (sender, clientMessageId) is already stored: that message, untouched."""
+    return MessageSendResult(message, created=False, status=_status_of(message))
+
+
 def message_text_validate(text) -> str:
     """The one rule for a message's text, shared by every transport (the socket layer checks it
     before spending a rate-limit slot or a database round trip)."""
@@ -119,7 +124,7 @@ def message_send(
     """
     existing = _existing_send(sender_id, client_message_id)
     if existing is not None:
-        return MessageSendResult(existing, created=False, status=_status_of(existing))
+        return retry_result(existing)
     text = _validate_send(sender_id, recipient_id, text)
 
     now = timezone.now()
@@ -142,7 +147,7 @@ def message_send(
         existing = _existing_send(sender_id, client_message_id)
         if existing is None:
             raise
-        return MessageSendResult(existing, created=False, status=_status_of(existing))
+        return retry_result(existing)
     return MessageSendResult(message, created=True, status=_status_of(message))
 
 
