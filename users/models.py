@@ -44,6 +44,11 @@ class User(models.Model):
         return self.full_name or self.username or self.clerk_id
 
     @property
+    def display_name(self) -> str | None:
+        """The name other people see, as the old server showed it: username, else the name."""
+        return self.username or self.full_name or None
+
+    @property
     def can_chat(self) -> bool:
         return self.is_active and self.suspended_at is None
 

@@ -5,6 +5,8 @@ from django.db.models import Q
 from users.models import User, UserStatus
 
 SEARCH_LIMIT = 10
+# The shortest query that also matches the start of a Clerk id (shorter ones match ids exactly).
+CLERK_ID_PREFIX_MIN = 5
 
 
 def user_get(*, clerk_id: str) -> User | None:
@@ -18,6 +20,10 @@ def users_search(*, query: str, exclude_clerk_id: str, limit: int = SEARCH_LIMIT
     matches = (
         Q(username__icontains=query) | Q(full_name__icontains=query) | Q(email__icontains=query) | Q(clerk_id=query)
     )
+    if len(query) >= CLERK_ID_PREFIX_MIN:
+        # The unchanged onboarding sends no name, and dev mode has no webhook or token claims to
+        # fill one: without this, such users could never find each other.
+        matches |= Q(clerk_id__startswith=query)
     return list(
         User.objects.filter(matches, is_active=True).exclude(clerk_id=exclude_clerk_id).order_by("username", "clerk_id")[:limit]
     )

@@ -58,14 +58,20 @@ def message_row_data(row: dict, me: str) -> dict:
     }
 
 
+def shown_name(user, nickname: str | None) -> str | None:
+    """`otherUser.nickname`: what the chat page puts in its header (`nickname || clerkId`): the
+    caller's nickname for that contact when set, else the other user's display name."""
+    return nickname or user.display_name
+
+
 def other_user_data(user, *, nickname: str | None, online: set[str]) -> dict:
-    """OtherUserSerializer's output, field for field, for one user."""
+    """OtherUserSerializer's output, field for field, for one user; `nickname` is the caller's own."""
     return {
         "clerkId": user.clerk_id,
         "username": user.username,
         "fullName": user.full_name,
         "profileImage": user.image_url or None,
-        "nickname": nickname,
+        "nickname": shown_name(user, nickname),
         "isParalyzed": user.is_paralyzed,
         "status": status_of(user.clerk_id, online),
     }
@@ -78,7 +84,10 @@ class OtherUserSerializer(UserStatusMixin, serializers.Serializer):
     username = serializers.CharField()
     fullName = serializers.CharField(source="full_name")
     profileImage = serializers.SerializerMethodField()
-    nickname = serializers.SerializerMethodField()
+    nickname = serializers.SerializerMethodField(
+        help_text="The caller's nickname for this user when set, else the user's display name (username, "
+        "else full name); null when neither exists."
+    )
     isParalyzed = serializers.BooleanField(source="is_paralyzed")
     status = serializers.SerializerMethodField()
 
@@ -88,7 +97,7 @@ class OtherUserSerializer(UserStatusMixin, serializers.Serializer):
 
     @extend_schema_field(serializers.CharField(allow_null=True))
     def get_nickname(self, user) -> str | None:
-        return self.context.get("nicknames", {}).get(user.clerk_id)
+        return shown_name(user, self.context.get("nicknames", {}).get(user.clerk_id))
 
 
 class MessagesResponseSerializer(serializers.Serializer):

@@ -42,9 +42,10 @@ def test_with_contact_creates_the_conversation_and_returns_the_frontend_shape(ap
     assert body["otherUser"]["clerkId"] == bob.clerk_id
     assert body["otherUser"]["fullName"] == "Bob Builder" and body["otherUser"]["nickname"] == "Bobby"
     assert body["otherUser"]["profileImage"] == "https://img.example/b.png"
-    # Asking again finds the same conversation, from either side.
+    # Asking again finds the same conversation, from either side; without a nickname of bob's
+    # for me, the header shows my display name.
     again = api_as(bob).get(f"/conversations/with/{me.clerk_id}/messages").json()
-    assert again["conversationId"] == conversation.pk and again["otherUser"]["nickname"] is None
+    assert again["conversationId"] == conversation.pk and again["otherUser"]["nickname"] == me.username
     assert Conversation.objects.count() == 1
 
 
@@ -322,3 +323,25 @@ def test_messages_page_query_count_does_not_grow_with_the_page(api_as, pair):
     chat(me, bob, 60)
     assert count(50) == (one[0], 50)
     assert one[0] == 2  # the conversation with both users and the caller's nickname for the other; the page
+
+
+@pytest.mark.parametrize(
+    ("username", "full_name", "nickname", "shown"),
+    [
+        ("bobcat", "Bob Builder", None, "bobcat"),  # the old server's display name: username first
+        ("", "Bob Builder", None, "Bob Builder"),
+        ("bobcat", "Bob Builder", "Bobby", "Bobby"),  # the caller's own nickname wins
+        ("", "", None, None),  # nothing to show: the page falls back to the id
+    ],
+)
+def test_other_user_nickname_is_what_the_chat_header_shows(api_as, make_user, username, full_name, nickname, shown):
+    me, bob = make_user("me"), make_user("bob", username=username, full_name=full_name)
+    if nickname:
+        Contact.objects.create(owner=me, contact=bob, nickname=nickname)
+    with_route = api_as(me).get(f"/conversations/with/{bob.clerk_id}/messages").json()
+    by_id = api_as(me).get(f"/conversations/{with_route['conversationId']}/messages").json()
+    listed = api_as(me).get("/conversations").json()["conversations"][0]
+    for other in (with_route["otherUser"], by_id["otherUser"], listed["otherUser"]):
+        assert other["nickname"] == shown
+        # The other fields keep their own values.
+        assert (other["clerkId"], other["username"], other["fullName"]) == (bob.clerk_id, username, full_name)

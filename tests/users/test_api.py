@@ -219,3 +219,26 @@ def test_search_treats_sql_wildcards_literally(api_as, make_user):
     me = make_user("w")
     make_user("plain", username="plainuser", full_name="Plain", email="p@x.example")
     assert api_as(me).get("/users/search", {"q": "%"}).json() == {"users": []}
+
+
+def test_search_finds_a_user_with_no_name_by_exact_clerk_id_and_by_a_prefix_of_five_or_more(api_as, make_user):
+    # The unchanged onboarding sends only {isParalyzed}: in dev mode nobody has a name to match.
+    me = make_user("finder")
+    nameless = make_user("nameless", username="", full_name="", email="")
+    for query in (nameless.clerk_id, nameless.clerk_id[:5], nameless.clerk_id[:12]):
+        found = api_as(me).get("/users/search", {"q": query}).json()["users"]
+        assert nameless.clerk_id in {u["clerkId"] for u in found}, query
+    [listed] = api_as(me).get("/users/search", {"q": nameless.clerk_id}).json()["users"]
+    assert listed["clerkId"] == nameless.clerk_id and listed["username"] == ""
+    # Under five characters only an exact id matches.
+    assert api_as(me).get("/users/search", {"q": nameless.clerk_id[:4]}).json() == {"users": []}
+
+
+def test_search_by_clerk_id_prefix_keeps_the_cap_and_never_lists_the_caller_or_deactivated(api_as, make_user):
+    me = make_user("prefixer", username="", full_name="", email="")
+    gone = make_user("prefixer", username="", full_name="", email="", is_active=False)
+    for _ in range(12):
+        make_user("prefixer", username="", full_name="", email="")
+    users = api_as(me).get("/users/search", {"q": "user_prefixer_"}).json()["users"]
+    ids = {u["clerkId"] for u in users}
+    assert len(users) == 10 and me.clerk_id not in ids and gone.clerk_id not in ids
