@@ -16,6 +16,7 @@ import asyncio
 import concurrent.futures
 import logging
 import threading
+from typing import NamedTuple
 
 from asgiref.sync import async_to_sync
 from django.conf import settings
@@ -103,6 +104,25 @@ def _submit(job) -> None:
         loop.call_soon_threadsafe(_queue.put_nowait, job)
 
 
+class LocalEmit(NamedTuple):
+    """An emit to a socket of this process (`sid`): delivered here and never published, since
+    no other process holds it. Queued in order with every other emit."""
+
+    event: str
+    data: dict
+    sid: str
+
+
+def _emit(event, data, room, skip_sid=None):
+    return _server.emit(event, data, room=room, skip_sid=skip_sid)
+
+
+def _emit_any(emit):
+    if isinstance(emit, LocalEmit):
+        return _server.emit(emit.event, emit.data, to=emit.sid, ignore_queue=True)
+    return _emit(*emit)
+
+
 class _Emit:
     __slots__ = ("event", "data", "room", "skip_sid")
 
@@ -110,7 +130,7 @@ class _Emit:
         self.event, self.data, self.room, self.skip_sid = event, data, room, skip_sid
 
     def __call__(self):
-        return _server.emit(self.event, self.data, room=self.room, skip_sid=self.skip_sid)
+        return _emit(self.event, self.data, self.room, self.skip_sid)
 
     @property
     def describe(self) -> str:
@@ -126,12 +146,12 @@ class _EmitMany:
         self.emits = emits
 
     async def __call__(self):
-        for event, data, room, skip_sid in self.emits:
+        for emit in self.emits:
             try:
-                await _server.emit(event, data, room=room, skip_sid=skip_sid)
+                await _emit_any(emit)
             except Exception:
                 # One failed emit must not keep the others from their sockets.
-                logger.exception("realtime emit failed event=%s room=%s", event, room)
+                logger.exception("realtime emit failed event=%s", emit[0])
 
     @property
     def describe(self) -> str:
@@ -142,22 +162,35 @@ def emit(event: str, data: dict, *, room: str, skip_sid: str | None = None) -> N
     emit_many([(event, data, room, skip_sid)])
 
 
-def emit_many(emits: list[tuple[str, dict, str, str | None]]) -> None:
-    """(event, data, room, skip_sid) tuples, sent in this order."""
+def emit_many(emits: list[tuple[str, dict, str, str | None] | LocalEmit]) -> None:
+    """(event, data, room, skip_sid) tuples and LocalEmits, sent in this order."""
     if not emits:
         return
     try:
         if _server is not None:
-            _submit(_EmitMany(emits) if len(emits) > 1 else _Emit(*emits[0]))
+            _submit(_EmitMany(emits) if len(emits) > 1 or isinstance(emits[0], LocalEmit) else _Emit(*emits[0]))
             return
         manager = _external()
-        for event, data, room, skip_sid in emits:
+        for event, data, room, skip_sid in (e for e in emits if not isinstance(e, LocalEmit)):
             if manager is not None:
                 manager.emit(event, data, namespace="/", room=room, skip_sid=skip_sid)
             else:
                 logger.debug("no realtime server reachable; %s to %s not sent", event, room)
     except Exception:
         logger.exception("realtime emit of %d event(s) failed", len(emits))
+
+
+async def flushed() -> None:
+    """Returns once every emit queued on this loop before the call has been sent."""
+    if _running_loop() is not asyncio.get_running_loop():
+        return  # nothing was queued on this loop
+    done = asyncio.get_running_loop().create_future()
+
+    async def mark():
+        done.set_result(None)
+
+    _queue.put_nowait(mark)
+    await done
 
 
 async def emit_async(event: str, data: dict, *, room: str) -> None:

@@ -115,9 +115,11 @@ class ChatNamespace(socketio.AsyncNamespace):
             client_message_id=send.client_message_id, origin_sid=sid, received_at=timezone.now(),
         ))  # fmt: skip
         message = result.message
-        await self._answer(sid, events.MESSAGE_SENT, events.message_sent_payload(message))
-        delivered = events.message_delivered_payload(message.id, result.status, message.read_at or message.created_at)
-        await self._answer(sid, events.MESSAGE_DELIVERED, delivered)
+        if not result.created:
+            # A retry: nothing was announced, so this socket is answered here as the first time.
+            await self._answer(sid, events.MESSAGE_SENT, events.message_sent_payload(message))
+            delivered = events.message_delivered_payload(message.id, result.status, message.read_at or message.created_at)
+            await self._answer(sid, events.MESSAGE_DELIVERED, delivered)
         return events.send_ack_payload(message, result.status)
 
     @event(events.MARK_AS_READ)

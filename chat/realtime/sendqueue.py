@@ -15,7 +15,7 @@ from django.conf import settings
 
 from biosync import metrics
 from biosync.errors import ServiceError
-from chat.realtime import ratelimit
+from chat.realtime import emitter, ratelimit
 from chat.realtime.db import call
 from chat.services.batch import Outcome, SendRequest, messages_send_many
 
@@ -49,7 +49,9 @@ async def _write_all() -> None:
             outcomes = await call(_write, [request for request, _ in batch])
         except Exception:
             logger.exception("writing a batch of %d send(s) failed", len(batch))
-            outcomes = [ServiceError("Internal error; try again", code="internal")] * len(batch)
+            outcomes = [ServiceError("Internal error; try again", code="internal") for _ in batch]
+        # The batch's events (each sender's message_sent first) leave before any ack does.
+        await emitter.flushed()
         for (_, future), outcome in zip(batch, outcomes):
             if not future.done():  # its socket may be gone
                 future.set_result(outcome)

@@ -118,7 +118,9 @@ def message_send(
     client_message_id: str | None = None,
     origin_sid: str | None = None,
 ) -> MessageSendResult:
-    """Store one message and tell both users' sockets (except `origin_sid`, which the caller answers).
+    """Store one message and tell both users' sockets; `origin_sid`, the sending socket, gets
+    `message_sent` and `message_delivered` first (see `announcements`). A retry (created=False)
+    emits nothing: the caller answers it.
 
     Idempotent per (sender, client_message_id): a retry returns the stored message, untouched.
     """
@@ -152,13 +154,27 @@ def message_send(
 
 
 def announcements(message: Message, origin_sid: str | None) -> list[tuple]:
-    """The emits that tell both users' sockets about a stored message, for `emitter.emit_many`."""
+    """The emits that tell both users' sockets about a newly stored message, for `emitter.emit_many`.
+
+    Causal order, per socket, is the order of this list: the sending socket's confirmation
+    (`message_sent`, then `message_delivered`) leaves before anyone can see the message, so a
+    read receipt, which needs the recipient to have seen it, can never overtake it.
+    """
     payload = events.receive_message_payload(message)
+    confirmation = []
+    if origin_sid is not None:
+        delivered = events.message_delivered_payload(message.id, _status_of(message), message.created_at)
+        confirmation = [
+            # The sending socket is on this process: delivered here, never published.
+            emitter.LocalEmit(events.MESSAGE_SENT, events.message_sent_payload(message), origin_sid),
+            emitter.LocalEmit(events.MESSAGE_DELIVERED, delivered, origin_sid),
+        ]
     return [
-        (events.RECEIVE_MESSAGE, payload, events.user_room(message.recipient_id), None),
+        *confirmation,
         # The sender's other tabs and devices show the message too; the sending socket already
-        # has it and gets message_sent instead.
+        # has it and got message_sent instead.
         (events.RECEIVE_MESSAGE, payload, events.user_room(message.sender_id), origin_sid),
+        (events.RECEIVE_MESSAGE, payload, events.user_room(message.recipient_id), None),
     ]
 
 

@@ -24,12 +24,15 @@ class Client:
         self.clerk_id: str | None = None
         self.sio = socketio.AsyncClient(reconnection=False)
         self.events: dict[str, asyncio.Queue] = defaultdict(asyncio.Queue)
+        self.log: list[tuple[str, object]] = []  # every event received, in arrival order
         self.disconnected = asyncio.Event()
         self.sio.on("*", self._record)
         self.sio.on("disconnect", self._on_disconnect)
 
     async def _record(self, event, *args):
-        self.events[event].put_nowait(args[0] if len(args) == 1 else args)
+        payload = args[0] if len(args) == 1 else args
+        self.log.append((event, payload))
+        self.events[event].put_nowait(payload)
 
     async def _on_disconnect(self, *args):
         self.disconnected.set()
