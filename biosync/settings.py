@@ -138,6 +138,10 @@ REDIS_KEY_PREFIX = env_str("REDIS_KEY_PREFIX", "biosync")
 
 MESSAGE_MAX_LENGTH = env_int("MESSAGE_MAX_LENGTH", 4000)
 MARK_READ_MAX_IDS = env_int("MARK_READ_MAX_IDS", 500)
+# A send without clientMessageId repeating the sender's last one to the same user (same text)
+# within this window is answered as a retry: the frontend's gaze selection emits each send twice.
+# 0 turns the guard off.
+DUPLICATE_SEND_WINDOW_MS = env_int("DUPLICATE_SEND_WINDOW_MS", 1500)
 TYPING_TIMEOUT_SECONDS = env_float("TYPING_TIMEOUT_SECONDS", 6.0)
 PRESENCE_HEARTBEAT_SECONDS = env_float("PRESENCE_HEARTBEAT_SECONDS", 10.0)
 PRESENCE_LEASE_SECONDS = env_float("PRESENCE_LEASE_SECONDS", 30.0)

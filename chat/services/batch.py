@@ -15,6 +15,7 @@ from biosync import metrics
 from biosync.errors import ServiceError
 from chat.models import Message
 from chat.realtime import emitter, presence
+from chat.services import recent_sends
 from chat.services.messages import MessageSendResult, _status_of, _validate_send, announcements, message_send, retry_result
 from chat.services.storage import PREVIEW_LENGTH, chat_states, message_store, messages_store_many, write_block
 
@@ -48,16 +49,19 @@ def messages_send_many(*, sends: list[SendRequest]) -> list[Outcome]:
     started = time.perf_counter()
     outcomes: list[Outcome | None] = [None] * len(sends)
     earlier = _stored_copies(sends)
+    repeated = _repeated_sends(sends)
     users = chat_states(*{clerk_id for s in sends for clerk_id in (s.sender_id, s.recipient_id)})
-    first_of: dict[tuple[str, str], int] = {}
+    first_of: dict[tuple, int] = {}
     repeats: dict[int, int] = {}
     todo: list[int] = []
     for i, send in enumerate(sends):
-        key = (send.sender_id, send.client_message_id) if send.client_message_id else None
+        key = _same_send_key(send)
         if key in earlier:
             outcomes[i] = retry_result(earlier[key])
-        elif key in first_of:
-            repeats[i] = first_of[key]  # two sockets of one sender retrying at once
+        elif i in repeated:
+            outcomes[i] = retry_result(repeated[i])
+        elif key in first_of and _repeats(sends[first_of[key]], send):
+            repeats[i] = first_of[key]  # two sockets of one sender retrying at once, or a double emit
         else:
             try:
                 _validate_send(send.sender_id, send.recipient_id, send.text, users)
@@ -104,6 +108,7 @@ def _store(sends: list[SendRequest], started: float) -> list[Outcome]:
             stored = {m.pk for m in messages}
         fresh = [(m, s.origin_sid) for m, s in zip(messages, sends) if m.pk in stored]
         transaction.on_commit(lambda: emitter.emit_many([e for m, sid in fresh for e in announcements(m, sid)]))
+    recent_sends.remember(m for m, _ in fresh)
     elapsed, outcomes = time.perf_counter() - started, []
     for message, send in zip(messages, sends):
         if message.pk in stored:
@@ -114,6 +119,34 @@ def _store(sends: list[SendRequest], started: float) -> list[Outcome]:
             copy = Message.objects.get(sender_id=send.sender_id, client_message_id=send.client_message_id)
             outcomes.append(retry_result(copy))
     return outcomes
+
+
+def _same_send_key(send: SendRequest) -> tuple | None:
+    """Sends with equal keys are one send: the same clientMessageId, or, without one, the same
+    text to the same recipient (within the duplicate-send window, see `_repeats`)."""
+    if send.client_message_id:
+        return (send.sender_id, send.client_message_id)
+    if recent_sends.window() is not None:
+        return (send.sender_id, send.recipient_id, send.text)
+    return None
+
+
+def _repeats(first: SendRequest, send: SendRequest) -> bool:
+    if send.client_message_id:
+        return True
+    return send.received_at is None or first.received_at is None or send.received_at - first.received_at <= recent_sends.window()
+
+
+def _repeated_sends(sends: list[SendRequest]) -> dict[int, Message]:
+    """Sends without clientMessageId that repeat a message this process stored within the window."""
+    ids = {
+        i: message_id
+        for i, s in enumerate(sends)
+        if not s.client_message_id
+        and (message_id := recent_sends.repeated_message_id(s.sender_id, s.recipient_id, s.text, s.received_at or timezone.now()))
+    }
+    found = Message.objects.in_bulk(set(ids.values())) if ids else {}
+    return {i: found[message_id] for i, message_id in ids.items() if message_id in found}
 
 
 def _stored_copies(sends: list[SendRequest]) -> dict[tuple[str, str], Message]:

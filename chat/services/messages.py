@@ -12,6 +12,7 @@ from biosync import metrics
 from biosync.errors import NotFoundError, ServiceError
 from chat.models import Conversation, Message
 from chat.realtime import emitter, events, presence
+from chat.services import recent_sends
 from chat.services.storage import PREVIEW_LENGTH, ChatState, chat_states, db_time, message_store, write_block
 from users.models import User
 
@@ -44,6 +45,14 @@ def _existing_send(sender_id: str, client_message_id: str | None) -> Message | N
     if not client_message_id:
         return None
     return Message.objects.filter(sender_id=sender_id, client_message_id=client_message_id).first()
+
+
+def _repeated_send(sender_id: str, recipient_id: str, text, client_message_id: str | None, now) -> Message | None:
+    """The message a send without clientMessageId repeats within DUPLICATE_SEND_WINDOW_MS."""
+    if client_message_id or not isinstance(text, str):
+        return None
+    message_id = recent_sends.repeated_message_id(sender_id, recipient_id, text, now)
+    return Message.objects.filter(pk=message_id).first() if message_id is not None else None
 
 
 def _status_of(message: Message) -> str:
@@ -124,12 +133,12 @@ def message_send(
 
     Idempotent per (sender, client_message_id): a retry returns the stored message, untouched.
     """
-    existing = _existing_send(sender_id, client_message_id)
+    now = timezone.now()
+    existing = _existing_send(sender_id, client_message_id) or _repeated_send(sender_id, recipient_id, text, client_message_id, now)
     if existing is not None:
         return retry_result(existing)
     text = _validate_send(sender_id, recipient_id, text)
 
-    now = timezone.now()
     delivered_at = now if presence.online_now([recipient_id]) else None
     message = Message(
         sender_id=sender_id,
@@ -150,6 +159,7 @@ def message_send(
         if existing is None:
             raise
         return retry_result(existing)
+    recent_sends.remember([message])
     return MessageSendResult(message, created=True, status=_status_of(message))
 
 
