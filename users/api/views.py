@@ -94,8 +94,10 @@ class UserViewSet(viewsets.ViewSet):
 
     @extend_schema(
         operation_id="users_search",
-        summary="Find other users by username, full name or email",
-        description="Case-insensitive, at most 10, never the caller nor deactivated users. An empty `q` finds no one.",
+        summary="Find other users by username, full name, email or Clerk id",
+        description="Names and email match case-insensitively anywhere; a Clerk id matches exactly, or by its first "
+        "5 or more characters (users without a name yet are found this way). At most 10, never the caller nor "
+        "deactivated users. An empty `q` finds no one.",
         parameters=[UserSearchQuerySerializer],
         responses={200: UserSearchResponseSerializer, 400: BAD_REQUEST, 401: UNAUTHORIZED},
     )
