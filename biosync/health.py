@@ -14,7 +14,7 @@ from django.http import HttpResponse, JsonResponse
 from django.views.decorators.http import require_GET
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from biosync.logging import log_event
+from kernel.logging import log_event
 
 logger = logging.getLogger(__name__)
 

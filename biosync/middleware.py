@@ -10,7 +10,7 @@ import time
 from asgiref.sync import iscoroutinefunction
 from django.utils.decorators import sync_and_async_middleware
 
-from biosync.logging import log_event
+from kernel.logging import log_event
 
 logger = logging.getLogger("biosync.http")
 

@@ -188,12 +188,12 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     # JSON only: the frontend sends JSON, and a single parser keeps the browsable API's form raw JSON.
-    "DEFAULT_PARSER_CLASSES": ["biosync.api.SafeJSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["kernel.api.SafeJSONParser"],
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
-    "EXCEPTION_HANDLER": "biosync.api_errors.error_body_exception_handler",
+    "EXCEPTION_HANDLER": "kernel.api_errors.error_body_exception_handler",
     "UNAUTHENTICATED_USER": None,
 }
 
@@ -248,8 +248,8 @@ LOGGING = {
     # False keeps daphne's and the Socket.IO server's own loggers working.
     "disable_existing_loggers": False,
     "formatters": {
-        "json": {"()": "biosync.logging.JsonFormatter"},
-        "plain": {"()": "biosync.logging.PlainFormatter", "format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "kernel.logging.JsonFormatter"},
+        "plain": {"()": "kernel.logging.PlainFormatter", "format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
     },
     "handlers": {
         "console": {"class": "logging.StreamHandler", "formatter": "plain" if LOG_FORMAT == "plain" else "json"}

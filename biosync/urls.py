@@ -53,7 +53,7 @@ urlpatterns = [
     path("webhooks/clerk", clerk_webhook, name="clerk-webhook"),
 ]
 
-handler400 = "biosync.api_errors.bad_request"
-handler403 = "biosync.api_errors.permission_denied"
-handler404 = "biosync.api_errors.not_found"
-handler500 = "biosync.api_errors.server_error"
+handler400 = "kernel.api_errors.bad_request"
+handler403 = "kernel.api_errors.permission_denied"
+handler404 = "kernel.api_errors.not_found"
+handler500 = "kernel.api_errors.server_error"

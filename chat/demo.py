@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from biosync.errors import ServiceError
+from kernel.errors import ServiceError
 from chat.services import message_send, messages_mark_read
 from contacts.models import Contact
 from contacts.services import contact_add

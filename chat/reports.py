@@ -8,10 +8,10 @@ from django.db.models import Count, Min, Q
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from biosync.errors import NotFoundError
-from biosync.timestamps import iso_z
+from kernel.errors import NotFoundError
+from kernel.timestamps import iso_z
 from chat.models import Conversation, Message
-from chat.realtime import presence
+from delivery import presence
 from users.models import User, UserStatus
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from django.db.models import Count, F, IntegerField, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 
-from biosync.timestamps import IsoZ
+from kernel.timestamps import IsoZ
 from chat.models import Conversation, Message
 from contacts.models import Contact
 from contacts.selectors import nicknames_of
@@ -78,7 +78,7 @@ class MessagePage:
 
 
 # What a message page shows of each message (message_rows_page); timestamps already written as
-# the API writes them (`*_iso`, see biosync.timestamps.IsoZ).
+# the API writes them (`*_iso`, see kernel.timestamps.IsoZ).
 MESSAGE_ROW_FIELDS = (
     "id",
     "conversation_id",

@@ -2,7 +2,7 @@
 
 from django.db.models import F
 
-from biosync.timestamps import IsoZ
+from kernel.timestamps import IsoZ
 from contacts.models import Contact
 
 
@@ -16,7 +16,7 @@ def contacts_list(*, owner_id: str) -> list[Contact]:
 
 
 # What GET /contacts shows of a contact row and of the contact's profile; timestamps already
-# written as the API writes them (`*_iso`, see biosync.timestamps.IsoZ).
+# written as the API writes them (`*_iso`, see kernel.timestamps.IsoZ).
 CONTACT_ROW_FIELDS = (
     "id",
     "contact_id",

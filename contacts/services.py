@@ -2,7 +2,7 @@
 
 from django.db import IntegrityError, transaction
 
-from biosync.errors import NotFoundError, ServiceError
+from kernel.errors import NotFoundError, ServiceError
 from contacts.models import Contact
 from users.models import User
 

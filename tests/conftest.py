@@ -222,7 +222,7 @@ def api_as():
 @pytest.fixture
 def mark_online():
     """`mark_online(user)`: the user has a socket connected, as presence records it; undone afterwards."""
-    from chat.realtime import presence
+    from delivery import presence
 
     marked = []
 

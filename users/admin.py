@@ -4,7 +4,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
 
-from biosync.errors import ServiceError
+from kernel.errors import ServiceError
 from users import services
 from users.models import User, WebhookDelivery
 

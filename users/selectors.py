@@ -52,7 +52,7 @@ def user_can_connect(*, clerk_id: str) -> bool:
 
 def online_ids(clerk_ids) -> set[str]:
     """Which of these users have a socket connected somewhere: status comes from presence, not the DB."""
-    from chat.realtime import presence
+    from delivery import presence
 
     return presence.online_among(list(clerk_ids))
 

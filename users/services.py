@@ -8,8 +8,8 @@ from datetime import timedelta
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from biosync.errors import NotFoundError, ServiceError
-from biosync.logging import log_event
+from kernel.errors import NotFoundError, ServiceError
+from kernel.logging import log_event
 from contacts.models import Contact
 from users.models import PendingProfile, User, UserStatus, WebhookDelivery
 
@@ -190,7 +190,7 @@ def user_deactivate(*, clerk_id: str) -> User | None:
 
 
 def _sockets_disconnect(clerk_id: str) -> None:
-    from chat.realtime import emitter
+    from delivery import emitter
 
     emitter.disconnect_user(clerk_id)
     # Status follows presence, not this write, so the user's contacts hear `user_status offline`
@@ -236,7 +236,7 @@ def user_presence_refresh(*, clerk_id: str) -> str | None:
     one process while another connects elsewhere) end on the state presence has last.
     Returns the status, or None for a user without a profile.
     """
-    from chat.realtime import presence
+    from delivery import presence
 
     with transaction.atomic():
         user = User.objects.select_for_update().filter(clerk_id=clerk_id).only("clerk_id", "status").first()
@@ -252,7 +252,7 @@ def user_presence_refresh(*, clerk_id: str) -> str | None:
 
 
 def _announce_status(clerk_id: str, status: str, at) -> None:
-    from chat.realtime import emitter, events, presence
+    from delivery import emitter, events, presence
 
     # Read after commit, not under the row lock: a transaction holding one table's lock while
     # waiting for another's can deadlock with table-wide locks (TRUNCATE, migrations).
@@ -270,7 +270,7 @@ def _announce_status(clerk_id: str, status: str, at) -> None:
 
 def users_presence_reconcile() -> list[str]:
     """Users marked online that presence no longer knows (a restart, a lost Redis) go offline."""
-    from chat.realtime import presence
+    from delivery import presence
 
     marked = list(User.objects.filter(status=UserStatus.ONLINE).values_list("clerk_id", flat=True))
     stale = sorted(set(marked) - presence.online_among(marked))

@@ -12,7 +12,7 @@ from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from svix.webhooks import Webhook, WebhookVerificationError
 
-from biosync.errors import ServiceError
+from kernel.errors import ServiceError
 from users import services
 
 logger = logging.getLogger(__name__)

@@ -1,7 +1,7 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from biosync.api import IsoDateTimeField, QueryIntegerField
+from kernel.api import IsoDateTimeField, QueryIntegerField
 from chat.selectors import MESSAGES_DEFAULT_LIMIT, MESSAGES_MAX_LIMIT
 from users.api.serializers import UserStatusMixin
 from users.selectors import status_of

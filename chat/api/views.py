@@ -2,8 +2,8 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import viewsets
 from rest_framework.response import Response
 
-from biosync.api import BAD_REQUEST, ID_SCHEMA, UNAUTHORIZED, error_response, parse_id, validated
-from biosync.errors import NotFoundError
+from kernel.api import BAD_REQUEST, ID_SCHEMA, UNAUTHORIZED, error_response, parse_id, validated
+from kernel.errors import NotFoundError
 from chat import selectors, services
 from chat.api.examples import CONVERSATIONS_RESPONSE, MESSAGES_RESPONSE, READ_RESPONSE
 from chat.api.serializers import (

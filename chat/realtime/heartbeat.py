@@ -10,7 +10,7 @@ from channels.db import database_sync_to_async
 from django.conf import settings
 
 from chat import services
-from chat.realtime import presence
+from delivery import presence
 
 logger = logging.getLogger(__name__)
 

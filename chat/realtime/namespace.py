@@ -17,11 +17,13 @@ import socketio
 from django.utils import timezone
 from socketio.exceptions import ConnectionRefusedError
 
-from biosync import metrics
-from biosync.errors import ServiceError
-from biosync.logging import log_event
+from kernel import metrics
+from kernel.errors import ServiceError
+from kernel.logging import log_event
 from chat import services
-from chat.realtime import events, heartbeat, payloads, ratelimit, sendqueue, typing
+from delivery import events, ratelimit
+from chat.realtime import heartbeat, payloads, sendqueue
+from chat.services import typing
 from chat.realtime.db import call
 from chat.services.batch import SendRequest
 from users.authentication import Identity, IdentityError, socket_identity_at_connect, socket_identity_at_register

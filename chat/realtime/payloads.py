@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from biosync.errors import ServiceError
+from kernel.errors import ServiceError
 from chat.services import message_ids_validate, message_text_validate
 from users.authentication import valid_clerk_id
 

@@ -13,9 +13,9 @@ import logging
 
 from django.conf import settings
 
-from biosync import metrics
-from biosync.errors import ServiceError
-from chat.realtime import emitter, ratelimit
+from kernel import metrics
+from kernel.errors import ServiceError
+from delivery import emitter, ratelimit
 from chat.realtime.db import call
 from chat.services.batch import Outcome, SendRequest, messages_send_many
 

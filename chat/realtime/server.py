@@ -9,7 +9,7 @@ from django.conf import settings
 from engineio import packet as eio_packet
 from engineio.payload import Payload
 
-from chat.realtime import emitter
+from delivery import emitter
 
 SOCKETIO_PATH = "socket.io"
 

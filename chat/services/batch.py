@@ -11,10 +11,10 @@ from datetime import datetime
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
-from biosync import metrics
-from biosync.errors import ServiceError
+from kernel import metrics
+from kernel.errors import ServiceError
 from chat.models import Message
-from chat.realtime import emitter, presence
+from delivery import emitter, presence
 from chat.services import recent_sends
 from chat.services.messages import MessageSendResult, _status_of, _validate_send, announcements, message_send, retry_result
 from chat.services.storage import PREVIEW_LENGTH, chat_states, message_store, messages_store_many, write_block

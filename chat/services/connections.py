@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import logging
 
-from biosync.errors import ServiceError
-from biosync.logging import log_event
-from chat.realtime import presence
+from kernel.errors import ServiceError
+from kernel.logging import log_event
+from delivery import presence
 from chat.services.receipts import messages_mark_delivered
 from users.models import User
 

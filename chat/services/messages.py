@@ -8,10 +8,10 @@ from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from biosync import metrics
-from biosync.errors import NotFoundError, ServiceError
+from kernel import metrics
+from kernel.errors import NotFoundError, ServiceError
 from chat.models import Conversation, Message
-from chat.realtime import emitter, events, presence
+from delivery import emitter, events, presence
 from chat.services import recent_sends
 from chat.services.storage import PREVIEW_LENGTH, ChatState, chat_states, db_time, message_store, write_block
 from users.models import User

@@ -7,10 +7,10 @@ import logging
 from django.db import transaction
 from django.utils import timezone
 
-from biosync.errors import NotFoundError
-from biosync.logging import log_event
+from kernel.errors import NotFoundError
+from kernel.logging import log_event
 from chat.models import Conversation, Message
-from chat.realtime import emitter, events
+from delivery import emitter, events
 from chat.services.storage import PREVIEW_LENGTH
 from contacts.models import Contact
 

@@ -9,9 +9,9 @@ from django.db.models import F
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
-from biosync.errors import NotFoundError
+from kernel.errors import NotFoundError
 from chat.models import Conversation, Message
-from chat.realtime import emitter, events
+from delivery import emitter, events
 from chat.services.messages import message_ids_validate
 from chat.services.storage import db_time
 from contacts.models import Contact

@@ -1,7 +1,7 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from biosync.api import IsoDateTimeField, StrictCharField
+from kernel.api import IsoDateTimeField, StrictCharField
 from users.api.serializers import UserStatusMixin
 from users.models import UserStatus
 from users.selectors import status_of

@@ -2,7 +2,7 @@ from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiRespo
 from rest_framework import viewsets
 from rest_framework.response import Response
 
-from biosync.api import BAD_REQUEST, ID_SCHEMA, UNAUTHORIZED, error_response, parse_id, validated
+from kernel.api import BAD_REQUEST, ID_SCHEMA, UNAUTHORIZED, error_response, parse_id, validated
 from contacts import selectors, services
 from contacts.api.serializers import (
     ContactCreateSerializer,

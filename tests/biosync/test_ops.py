@@ -11,7 +11,7 @@ import urllib.request
 import pytest
 from prometheus_client import REGISTRY
 
-from biosync.logging import JsonFormatter, log_event
+from kernel.logging import JsonFormatter, log_event
 from tests.conftest import free_port
 
 
@@ -202,7 +202,7 @@ def test_each_request_is_one_log_line_without_its_query_string(client, caplog):
 
 
 def test_connected_sockets_gauge_follows_presence():
-    from chat.realtime import presence
+    from delivery import presence
 
     before = _sample("biosync_connected_sockets")
     presence.socket_connected("user_gauge", "sid-gauge-1")

@@ -126,7 +126,7 @@ def test_presence_sweep_without_redis_refuses_unless_forced(settings, make_user)
 
 @pytest.mark.redis
 def test_presence_sweep_clears_the_leases_of_a_crashed_process(settings, make_user):
-    from chat.realtime import presence
+    from delivery import presence
 
     ghost = make_user("ghost", status="online")
     # A lease already past its expiry: what a process killed mid-session leaves in Redis.

@@ -7,7 +7,7 @@ from django.contrib.admin.models import LogEntry
 from django.contrib.admin.utils import quote
 from django.contrib.auth import get_user_model
 
-from biosync.errors import NotFoundError, ServiceError
+from kernel.errors import NotFoundError, ServiceError
 from chat.models import Message
 from chat.services import message_remove, message_restore, message_send
 from contacts.models import Contact

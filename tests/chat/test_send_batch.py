@@ -3,7 +3,7 @@
 import pytest
 from django.utils import timezone
 
-from biosync.errors import ServiceError
+from kernel.errors import ServiceError
 from chat.models import Conversation, Message
 from chat.services import message_send
 from chat.services.batch import SendRequest, messages_send_many

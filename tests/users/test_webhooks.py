@@ -10,7 +10,7 @@ import pytest
 from django.test import Client
 from svix.webhooks import Webhook
 
-from biosync.errors import ServiceError
+from kernel.errors import ServiceError
 from chat.models import Message
 from chat.services import message_send
 from users.models import PendingProfile, User, WebhookDelivery

@@ -1,7 +1,7 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from biosync.api import IsoDateTimeField, StrictBooleanField, StrictCharField, StrictEmailField, StrictURLField
+from kernel.api import IsoDateTimeField, StrictBooleanField, StrictCharField, StrictEmailField, StrictURLField
 from users.models import UserStatus
 from users.selectors import status_of
 

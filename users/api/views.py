@@ -3,7 +3,7 @@ from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import viewsets
 from rest_framework.response import Response
 
-from biosync.api import BAD_REQUEST, NOT_FOUND, UNAUTHORIZED, validated
+from kernel.api import BAD_REQUEST, NOT_FOUND, UNAUTHORIZED, validated
 from users import selectors, services
 from users.api import openapi  # noqa: F401  (registers the security schemes)
 from users.api.serializers import (

@@ -2,7 +2,7 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
-from biosync.errors import NotFoundError
+from kernel.errors import NotFoundError
 from chat.reports import conversation_export
 
 

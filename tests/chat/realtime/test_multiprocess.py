@@ -54,7 +54,7 @@ async def test_order_holds_across_processes(two_servers, clients, alice, bob):
 
 
 async def test_presence_and_disconnect_user_span_processes(two_servers, clients, alice, bob):
-    from chat.realtime import emitter, presence
+    from delivery import emitter, presence
     from contacts.models import Contact
     from users.models import User
 
@@ -77,7 +77,7 @@ async def test_presence_and_disconnect_user_span_processes(two_servers, clients,
 
 
 async def test_a_killed_process_loses_its_users_after_the_lease(asgi_server_factory, clients, make_user, alice, bob):
-    from chat.realtime import presence
+    from delivery import presence
     from contacts.models import Contact
     from users.models import User
 

@@ -1,10 +1,10 @@
-"""IsoZ: the database writes a timestamp exactly as biosync.timestamps.iso_z does."""
+"""IsoZ: the database writes a timestamp exactly as kernel.timestamps.iso_z does."""
 
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from biosync.timestamps import IsoZ, iso_z
+from kernel.timestamps import IsoZ, iso_z
 from users.models import User
 
 pytestmark = pytest.mark.django_db

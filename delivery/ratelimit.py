@@ -15,8 +15,8 @@ from collections import Counter
 import redis
 from django.conf import settings
 
-from biosync.errors import ServiceError
-from chat.realtime import presence
+from kernel.errors import ServiceError
+from delivery import presence
 
 logger = logging.getLogger(__name__)
 

@@ -2,7 +2,7 @@
 
 import uuid
 
-from chat.realtime import ratelimit
+from delivery import ratelimit
 
 
 def test_a_batch_counts_each_users_events_in_arrival_order(settings):

@@ -14,8 +14,8 @@ import time
 
 from prometheus_client import Counter, Gauge, Histogram
 
-from biosync.errors import ServiceError
-from biosync.logging import log_event
+from kernel.errors import ServiceError
+from kernel.logging import log_event
 
 logger = logging.getLogger("chat.send")
 
@@ -24,7 +24,7 @@ CONNECTED_SOCKETS = Gauge("biosync_connected_sockets", "Sockets of identified us
 
 def _connected_sockets() -> int:
     # Read from presence at scrape time, so no connect/disconnect path can forget to count.
-    from chat.realtime import presence
+    from delivery import presence
 
     return len(presence.local_sockets())
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 
-from chat.realtime import emitter, events
+from delivery import emitter, events
 
 
 @dataclass

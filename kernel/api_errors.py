@@ -10,7 +10,7 @@ from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
-from biosync.errors import ServiceError
+from kernel.errors import ServiceError
 
 
 def _first_message(detail) -> str:

@@ -13,8 +13,8 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema_field
 from rest_framework import exceptions, parsers, serializers
 
-from biosync.errors import ServiceError
-from biosync.timestamps import iso_z
+from kernel.errors import ServiceError
+from kernel.timestamps import iso_z
 
 MAX_BIGINT = 2**63 - 1
 _DIGITS = re.compile(r"^[0-9]{1,19}$")

@@ -5,7 +5,7 @@ Names and fields follow the seed server's README and what its frontend reads
 because the README and the frontend disagree.
 """
 
-from biosync.timestamps import iso_z
+from kernel.timestamps import iso_z
 
 # Client → server
 REGISTER_USER = "register_user"

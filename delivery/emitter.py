@@ -214,7 +214,7 @@ def disconnect_user(clerk_id: str) -> int:
     server it waits for the local disconnects (queued behind earlier emits), whose handlers
     write the user's row.
     """
-    from chat.realtime import presence
+    from delivery import presence
 
     sids = presence.sids_of(clerk_id)
     if not sids:

@@ -6,7 +6,7 @@ import uuid
 import pytest
 from django.conf import settings
 
-from chat.realtime import presence
+from delivery import presence
 from users.models import User
 
 pytestmark = pytest.mark.django_db(transaction=True)
