@@ -31,17 +31,17 @@ application = ProtocolTypeRouter(
 )
 
 
-# Garbage collection was the tail of delivery latency: with the default thresholds a full
-# collection of this process's heap (Django, every socket's state) paused the event loop for
-# 80–290 ms every few seconds under load. Objects alive once the app is built live as long as
-# the process: freeze them out of the collector's way, and collect young objects less often
-# (most of ours are freed by reference counting anyway). Measured in README, Performance.
+# Garbage collection was the tail of delivery latency: with the default thresholds, full
+# collections of this process's heap (Django, every socket's state) paused the event loop
+# under load. Objects alive once the app is built live as long as the process: freeze them out
+# of the collector's way, and collect young objects less often (most of ours are freed by
+# reference counting anyway). Figures: README, Performance.
 gc.collect()
 gc.freeze()
 gc.set_threshold(50_000, 20, 10)
 
 # The worker thread writing a batch of sends waits for the GIL after every database or Redis
-# round trip; while the event loop is busy it got it back only after the default 5 ms switch
-# interval, several times per batch. A shorter interval hands it back sooner (measured: the
-# rate-limit round trip of a batch 4.4 -> 1.4 ms, 200x1 about 1,800 -> 2,030 msgs/s).
+# round trip; while the event loop is busy it got it back only after the default switch
+# interval, several times per batch. A shorter interval hands it back sooner (figures: README,
+# Performance).
 sys.setswitchinterval(0.0005)

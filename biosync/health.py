@@ -14,12 +14,10 @@ from django.http import HttpResponse, JsonResponse
 from django.views.decorators.http import require_GET
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from kernel import redis
 from kernel.logging import log_event
 
 logger = logging.getLogger(__name__)
-
-CHECK_TIMEOUT_SECONDS = 2.0
-
 
 @require_GET
 def healthz(request):
@@ -33,15 +31,7 @@ def _check_database() -> None:
 
 
 def _check_redis() -> None:
-    import redis
-
-    client = redis.Redis.from_url(
-        settings.REDIS_URL, socket_connect_timeout=CHECK_TIMEOUT_SECONDS, socket_timeout=CHECK_TIMEOUT_SECONDS
-    )
-    try:
-        client.ping()
-    finally:
-        client.close()
+    redis.client().ping()
 
 
 def _run(check) -> str:

@@ -152,6 +152,10 @@ RATE_LIMIT_WINDOW_SECONDS = env_float("RATE_LIMIT_WINDOW_SECONDS", 10.0)
 # Sends arriving while the previous batch is being written are written together, up to this many.
 SEND_BATCH_MAX = env_int("SEND_BATCH_MAX", 256)
 
+# Channels' layer carries no chat traffic: python-socketio's Redis manager is the one pub/sub path
+# between server processes (it carries acks, disconnects and rooms, which groups cannot). The
+# layer stays configured so Channels code (consumers, `channel_layer` in a shell) works against
+# the same Redis; see README, Layout.
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {

@@ -11,7 +11,7 @@ from django.utils import timezone
 from kernel.errors import NotFoundError
 from kernel.timestamps import iso_z
 from chat.models import Conversation, Message
-from delivery import presence
+from users.presence import online_ids
 from users.models import User, UserStatus
 
 
@@ -61,7 +61,7 @@ def conversation_export(*, conversation_id: int) -> dict:
 
 def _online_now() -> int:
     ids = list(User.objects.values_list("clerk_id", flat=True))
-    return len(presence.online_among(ids))
+    return len(online_ids(ids))
 
 
 def chat_stats(*, days: int = 7) -> dict:

@@ -40,7 +40,8 @@ def other_user(conversation: Conversation, clerk_id: str) -> User:
 
 
 def conversations_list(*, clerk_id: str) -> list[Conversation]:
-    """The caller's conversations, newest first, each with `unread_count` and `last_message` (or None).
+    """The caller's conversations, newest first, each with `unread_count` and `last_message` (a
+    message row, or None).
 
     Two queries whatever the number of conversations.
     """
@@ -61,7 +62,8 @@ def conversations_list(*, clerk_id: str) -> list[Conversation]:
         .order_by(F("last_message_at").desc(nulls_last=True), "-created_at", "-id")
     )
     ids = [c.last_message_id for c in conversations if c.last_message_id]
-    last = Message.objects.in_bulk(ids) if ids else {}
+    rows = Message.objects.filter(id__in=ids).values(*MESSAGE_ROW_FIELDS, **MESSAGE_ROW_EXPRESSIONS) if ids else []
+    last = {row["id"]: row for row in rows}
     for conversation in conversations:
         conversation.last_message = last.get(conversation.last_message_id)
     return conversations
@@ -73,7 +75,7 @@ def other_users_nicknames(*, clerk_id: str, users) -> dict[str, str | None]:
 
 @dataclass(frozen=True)
 class MessagePage:
-    messages: list  # oldest first: Message instances, or message_rows_page's dicts
+    messages: list  # message rows, oldest first
     has_more: bool  # more messages lie beyond this page, in the direction it was read
 
 
@@ -97,23 +99,6 @@ MESSAGE_ROW_EXPRESSIONS = {
 }
 
 
-def messages_page(
-    *,
-    conversation_id: int,
-    limit: int = MESSAGES_DEFAULT_LIMIT,
-    offset: int = 0,
-    after: int | None = None,
-    before: int | None = None,
-) -> MessagePage:
-    """One page of a conversation, always returned oldest first.
-
-    Without `after`: the newest `limit` messages (older than `before`, if given) after skipping
-    `offset` newest, as the seed pages. With `after`: the oldest `limit` messages newer than it,
-    how a reconnecting client catches up page by page.
-    """
-    return _page(Message.objects.all(), conversation_id, limit, offset, after, before)
-
-
 def message_rows_page(
     *,
     conversation_id: int,
@@ -122,7 +107,12 @@ def message_rows_page(
     after: int | None = None,
     before: int | None = None,
 ) -> MessagePage:
-    """messages_page as plain rows, for the REST history: no model instances."""
+    """One page of a conversation as plain rows (`MESSAGE_ROW_FIELDS`), always oldest first.
+
+    Without `after`: the newest `limit` messages (older than `before`, if given) after skipping
+    `offset` newest, as the seed pages. With `after`: the oldest `limit` messages newer than it,
+    how a reconnecting client catches up page by page.
+    """
     rows = Message.objects.values(*MESSAGE_ROW_FIELDS, **MESSAGE_ROW_EXPRESSIONS)
     return _page(rows, conversation_id, limit, offset, after, before)
 

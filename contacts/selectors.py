@@ -6,15 +6,6 @@ from kernel.timestamps import IsoZ
 from contacts.models import Contact
 
 
-def contacts_list(*, owner_id: str) -> list[Contact]:
-    """The owner's contacts, most recent conversation first, never-messaged last: one query."""
-    return list(
-        Contact.objects.filter(owner_id=owner_id)
-        .select_related("contact")
-        .order_by(F("last_message_at").desc(nulls_last=True), "-created_at", "-id")
-    )
-
-
 # What GET /contacts shows of a contact row and of the contact's profile; timestamps already
 # written as the API writes them (`*_iso`, see kernel.timestamps.IsoZ).
 CONTACT_ROW_FIELDS = (
@@ -35,12 +26,16 @@ CONTACT_ROW_TIMESTAMPS = {
 }
 
 
-def contact_rows(*, owner_id: str) -> list[dict]:
-    """contacts_list as plain rows, in the same order: one query, no model instances."""
+def contact_rows(*, owner_id: str, contact_pk: int | None = None) -> list[dict]:
+    """The owner's contacts (or the one row `contact_pk`) as plain rows, most recent
+    conversation first, never-messaged last: one query, no model instances."""
+    rows = Contact.objects.filter(owner_id=owner_id)
+    if contact_pk is not None:
+        rows = rows.filter(pk=contact_pk)
     return list(
-        Contact.objects.filter(owner_id=owner_id)
-        .order_by(F("last_message_at").desc(nulls_last=True), "-created_at", "-id")
-        .values(*CONTACT_ROW_FIELDS, **CONTACT_ROW_TIMESTAMPS)
+        rows.order_by(F("last_message_at").desc(nulls_last=True), "-created_at", "-id").values(
+            *CONTACT_ROW_FIELDS, **CONTACT_ROW_TIMESTAMPS
+        )
     )
 
 

@@ -20,6 +20,9 @@ from typing import NamedTuple
 
 from asgiref.sync import async_to_sync
 from django.conf import settings
+from django.db import transaction
+
+from delivery import leases
 
 logger = logging.getLogger(__name__)
 
@@ -158,11 +161,22 @@ class _EmitMany:
         return f"{len(self.emits)} emits"
 
 
-def emit(event: str, data: dict, *, room: str, skip_sid: str | None = None) -> None:
-    emit_many([(event, data, room, skip_sid)])
+def send_event_on_commit(emits) -> None:
+    """The one way services send realtime events: once the current transaction commits (at once
+    outside one), so a rolled-back write tells no one anything; in the given order.
+
+    `emits`: (event, data, room, skip_sid) tuples and LocalEmits, or a callable that builds
+    them after the commit (for events that read what was committed).
+    """
+    transaction.on_commit(lambda: _emit_many(emits() if callable(emits) else emits))
 
 
-def emit_many(emits: list[tuple[str, dict, str, str | None] | LocalEmit]) -> None:
+def disconnect_user_on_commit(clerk_id: str) -> None:
+    """Once the current transaction commits, close every socket of the user on every process."""
+    transaction.on_commit(lambda: disconnect_user(clerk_id))
+
+
+def _emit_many(emits: list[tuple[str, dict, str, str | None] | LocalEmit]) -> None:
     """(event, data, room, skip_sid) tuples and LocalEmits, sent in this order."""
     if not emits:
         return
@@ -214,9 +228,7 @@ def disconnect_user(clerk_id: str) -> int:
     server it waits for the local disconnects (queued behind earlier emits), whose handlers
     write the user's row.
     """
-    from delivery import presence
-
-    sids = presence.sids_of(clerk_id)
+    sids = leases.sids_of(clerk_id)
     if not sids:
         return 0
     if _server is not None:

@@ -12,11 +12,11 @@ import threading
 import time
 from collections import Counter
 
-import redis
 from django.conf import settings
+from redis import RedisError
 
+from kernel import redis
 from kernel.errors import ServiceError
-from delivery import presence
 
 logger = logging.getLogger(__name__)
 
@@ -35,7 +35,7 @@ def _counts_after(kind: str, events: dict[str, int]) -> dict[str, int]:
     """Add `events[user]` events of `kind` to each user's current window; each user's new count."""
     window = settings.RATE_LIMIT_WINDOW_SECONDS
     slot = int(time.time() // window)
-    client = presence.redis_client()
+    client = redis.client()
     if client is None:
         with _lock:
             if len(_counts) > 10_000:
@@ -48,7 +48,7 @@ def _counts_after(kind: str, events: dict[str, int]) -> dict[str, int]:
     try:
         counts = _script(client)(keys=keys, args=[math.ceil(window) + 1, *events.values()])
         return dict(zip(events, counts))
-    except redis.RedisError as exc:
+    except RedisError as exc:
         # Fail open: a Redis outage must not stop people from chatting.
         logger.warning("rate limit: Redis unavailable: %s", exc)
         return dict.fromkeys(events, 0)

@@ -8,28 +8,18 @@ Prometheus' `rate()` expects.
 
 from __future__ import annotations
 
-import functools
 import logging
-import time
 
 from prometheus_client import Counter, Gauge, Histogram
 
-from kernel.errors import ServiceError
 from kernel.logging import log_event
 
 logger = logging.getLogger("chat.send")
 
+# Set by delivery.leases, which knows this process's sockets.
 CONNECTED_SOCKETS = Gauge("biosync_connected_sockets", "Sockets of identified users connected to this process")
 
 
-def _connected_sockets() -> int:
-    # Read from presence at scrape time, so no connect/disconnect path can forget to count.
-    from delivery import presence
-
-    return len(presence.local_sockets())
-
-
-CONNECTED_SOCKETS.set_function(_connected_sockets)
 MESSAGES_STORED = Counter("biosync_messages_stored_total", "Messages stored (retries of a stored message not counted)")
 SEND_LATENCY = Histogram(
     "biosync_send_latency_seconds",
@@ -58,30 +48,9 @@ def socket_event_done(event: str, outcome: str, seconds: float) -> None:
         send_failed(outcome)
 
 
-def instrument_send(service):
-    """Wrap `message_send`: count stored messages and log one line per stored message.
-
-    The line carries ids and the text's length, never the text: these users' messages are
-    private. Latency and failures are measured where the send arrives (the namespace), which
-    also sees the refusals made before the service (payload checks, rate limits).
-    """
-
-    @functools.wraps(service)
-    def wrapper(**kwargs):
-        started = time.perf_counter()
-        try:
-            result = service(**kwargs)
-        except ServiceError as exc:
-            log_event(logger, "message.refused", level=logging.DEBUG, reason=exc.code, duration_ms=_ms(started))
-            raise
-        send_recorded(result, time.perf_counter() - started)
-        return result
-
-    return wrapper
-
-
 def send_recorded(result, seconds: float) -> None:
-    """One outcome of `message_send` or of one send in `messages_send_many`."""
+    """One outcome of a send in `chat.services.messages_send_many`: counted when stored, and one
+    log line with ids and the text's length, never the text: these users' messages are private."""
     message = result.message
     if result.created:
         MESSAGES_STORED.inc()
@@ -96,7 +65,3 @@ def send_recorded(result, seconds: float) -> None:
         status=result.status,
         duration_ms=round(seconds * 1000, 2),
     )
-
-
-def _ms(started: float) -> float:
-    return round((time.perf_counter() - started) * 1000, 2)

@@ -222,14 +222,26 @@ def api_as():
 @pytest.fixture
 def mark_online():
     """`mark_online(user)`: the user has a socket connected, as presence records it; undone afterwards."""
-    from delivery import presence
+    from delivery import leases
 
     marked = []
 
     def mark(user) -> None:
-        presence.socket_connected(user.clerk_id, f"test-sid-{user.clerk_id}")
+        leases.socket_connected(user.clerk_id, f"test-sid-{user.clerk_id}")
         marked.append(user.clerk_id)
 
     yield mark
     for clerk_id in marked:
-        presence.socket_disconnected(clerk_id, f"test-sid-{clerk_id}")
+        leases.socket_disconnected(clerk_id, f"test-sid-{clerk_id}")
+
+
+@pytest.fixture
+def forget():
+    """`forget((clerk_id, sid))`: a presence lease a test records directly is removed afterwards
+    (this process's registry is shared by every test)."""
+    from delivery import leases
+
+    recorded: list[tuple[str, str]] = []
+    yield recorded.append
+    for clerk_id, sid in recorded:
+        leases.socket_disconnected(clerk_id, sid)

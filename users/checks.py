@@ -3,6 +3,8 @@
 from django.conf import settings
 from django.core.checks import Error, Tags, Warning, register
 
+from users.identity import IdentityError, _PemKey
+
 DEV_MODE_WARNING = (
     "AUTH_MODE is 'dev' with DEBUG off: identity is NOT verified. Any client can act as any user "
     "by sending an x-clerk-id header or a register_user clerkId."
@@ -15,8 +17,6 @@ def dev_mode_unsafe() -> bool:
 
 @register(Tags.security)
 def identity_check(app_configs=None, **kwargs):
-    from users.authentication import IdentityError, _PemKey
-
     problems = []
     if dev_mode_unsafe():
         problems.append(

@@ -1,4 +1,13 @@
+import re
+
 from django.db import models
+
+# What a Clerk user id may look like: the one rule every transport and service checks ids with.
+CLERK_ID_PATTERN = re.compile(r"^[A-Za-z0-9_\-.:|@]{1,255}$")
+
+
+def valid_clerk_id(value) -> bool:
+    return isinstance(value, str) and bool(CLERK_ID_PATTERN.match(value))
 
 
 class UserStatus(models.TextChoices):

@@ -2,7 +2,7 @@
 
 from django.db.models import Q
 
-from users.models import User, UserStatus
+from users.models import User
 
 SEARCH_LIMIT = 10
 # The shortest query that also matches the start of a Clerk id (shorter ones match ids exactly).
@@ -44,18 +44,3 @@ def user_connect_refusal(*, clerk_id: str) -> str | None:
     if not user.is_active:
         return "This account was deleted and cannot connect"
     return None
-
-
-def user_can_connect(*, clerk_id: str) -> bool:
-    return user_connect_refusal(clerk_id=clerk_id) is None
-
-
-def online_ids(clerk_ids) -> set[str]:
-    """Which of these users have a socket connected somewhere: status comes from presence, not the DB."""
-    from delivery import presence
-
-    return presence.online_among(list(clerk_ids))
-
-
-def status_of(clerk_id: str, online: set[str]) -> str:
-    return UserStatus.ONLINE if clerk_id in online else UserStatus.OFFLINE

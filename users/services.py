@@ -8,10 +8,11 @@ from datetime import timedelta
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from delivery import emitter
 from kernel.errors import NotFoundError, ServiceError
 from kernel.logging import log_event
-from contacts.models import Contact
-from users.models import PendingProfile, User, UserStatus, WebhookDelivery
+from users.models import PendingProfile, User, WebhookDelivery, valid_clerk_id
+from users.presence import user_presence_refresh
 
 logger = logging.getLogger(__name__)
 
@@ -79,7 +80,7 @@ def user_suspend(*, clerk_id: str, reason: str) -> User:
         user.suspended_at = user.suspended_at or timezone.now()
         user.suspension_reason = reason[:SUSPENSION_REASON_MAX]
         user.save(update_fields=["suspended_at", "suspension_reason", "updated_at"])
-        transaction.on_commit(lambda: _sockets_disconnect(clerk_id))
+        _sockets_disconnect_on_commit(clerk_id)
     log_event(logger, "user.suspended", clerk_id=clerk_id)
     return user
 
@@ -130,12 +131,29 @@ def profile_from_claims(claims: dict) -> dict:
     return profile
 
 
-def user_sync_from_claims(*, clerk_id: str, claims: dict) -> User | None:
-    """Apply the profile fields of token claims: to the user, or kept for their `POST /users`."""
+# The profile each user's claims last wrote, per process: a request whose claims match it costs
+# no query. Bounded by clearing; a miss only costs one SELECT.
+_synced_profiles: dict[str, tuple] = {}
+SYNCED_PROFILES_MAX = 10_000
+
+
+def user_sync_from_claims(*, clerk_id: str, claims: dict) -> None:
+    """Copy username/name/email/image from a session token's claims to the user's profile, or
+    keep them for their `POST /users` (PendingProfile) when they have none yet.
+
+    Clerk's default session token carries none of them; a custom session token template can
+    (README, Identity). Claims equal to the last ones applied on this process cost nothing.
+    """
     profile = profile_from_claims(claims)
     if not profile:
-        return None
-    return user_upsert_from_clerk(clerk_id=clerk_id, profile=profile)
+        return
+    fingerprint = tuple(sorted(profile.items()))
+    if _synced_profiles.get(clerk_id) == fingerprint:
+        return
+    user_upsert_from_clerk(clerk_id=clerk_id, profile=profile)
+    if len(_synced_profiles) >= SYNCED_PROFILES_MAX:
+        _synced_profiles.clear()
+    _synced_profiles[clerk_id] = fingerprint
 
 
 # --- From Clerk webhooks ---------------------------------------------------------------------
@@ -185,17 +203,15 @@ def user_deactivate(*, clerk_id: str) -> User | None:
         if user.is_active:
             user.is_active = False
             user.save(update_fields=["is_active", "updated_at"])
-        transaction.on_commit(lambda: _sockets_disconnect(clerk_id))
+        _sockets_disconnect_on_commit(clerk_id)
     return user
 
 
-def _sockets_disconnect(clerk_id: str) -> None:
-    from delivery import emitter
-
-    emitter.disconnect_user(clerk_id)
+def _sockets_disconnect_on_commit(clerk_id: str) -> None:
+    emitter.disconnect_user_on_commit(clerk_id)
     # Status follows presence, not this write, so the user's contacts hear `user_status offline`
     # (from the disconnect handlers, or here for a status no socket backs any more).
-    user_presence_refresh(clerk_id=clerk_id)
+    transaction.on_commit(lambda: user_presence_refresh(clerk_id=clerk_id))
 
 
 def clerk_webhook_apply(*, svix_id: str, event_type: str, data) -> str:
@@ -213,8 +229,6 @@ def clerk_webhook_apply(*, svix_id: str, event_type: str, data) -> str:
         WebhookDelivery.objects.filter(received_at__lt=timezone.now() - WEBHOOK_DELIVERY_RETENTION).delete()
         if event_type not in {"user.created", "user.updated", "user.deleted"}:
             return "ignored"
-        from users.authentication import valid_clerk_id
-
         if not isinstance(data, dict) or not valid_clerk_id(data.get("id")):
             raise ServiceError("Webhook payload has no valid user id", code="malformed")
         if event_type == "user.deleted":
@@ -227,53 +241,3 @@ def clerk_webhook_apply(*, svix_id: str, event_type: str, data) -> str:
             clerk_updated_at=updated_at if isinstance(updated_at, int) and not isinstance(updated_at, bool) else None,
         )
         return "applied"
-
-
-def user_presence_refresh(*, clerk_id: str) -> str | None:
-    """Make `users.status` follow presence; when it changes, tell the user's watchers after commit.
-
-    Presence is read under the user's row lock, so two racing refreshes (a socket leaving on
-    one process while another connects elsewhere) end on the state presence has last.
-    Returns the status, or None for a user without a profile.
-    """
-    from delivery import presence
-
-    with transaction.atomic():
-        user = User.objects.select_for_update().filter(clerk_id=clerk_id).only("clerk_id", "status").first()
-        if user is None:
-            return None
-        status = UserStatus.ONLINE if presence.is_online(clerk_id) else UserStatus.OFFLINE
-        if user.status == status:
-            return status
-        now = timezone.now()
-        User.objects.filter(clerk_id=clerk_id).update(status=status, last_seen_at=now, updated_at=now)
-        transaction.on_commit(lambda: _announce_status(clerk_id, status, now))
-    return status
-
-
-def _announce_status(clerk_id: str, status: str, at) -> None:
-    from delivery import emitter, events, presence
-
-    # Read after commit, not under the row lock: a transaction holding one table's lock while
-    # waiting for another's can deadlock with table-wide locks (TRUNCATE, migrations).
-    watchers = list(Contact.objects.filter(contact_id=clerk_id).values_list("owner_id", flat=True))
-    online = presence.online_among(watchers)
-    for owner_id in watchers:
-        if owner_id not in online:
-            continue
-        room = events.user_room(owner_id)
-        emitter.emit(events.USER_STATUS, events.user_status_payload(clerk_id, status, at), room=room)
-        if status == UserStatus.OFFLINE:
-            # A typing indicator whose timer died with a crashed process ends here at the latest.
-            emitter.emit(events.USER_TYPING, events.user_typing_payload(clerk_id, False), room=room)
-
-
-def users_presence_reconcile() -> list[str]:
-    """Users marked online that presence no longer knows (a restart, a lost Redis) go offline."""
-    from delivery import presence
-
-    marked = list(User.objects.filter(status=UserStatus.ONLINE).values_list("clerk_id", flat=True))
-    stale = sorted(set(marked) - presence.online_among(marked))
-    for clerk_id in stale:
-        user_presence_refresh(clerk_id=clerk_id)
-    return stale

@@ -2,9 +2,10 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from kernel.api import IsoDateTimeField, QueryIntegerField
+from kernel.timestamps import iso_z
 from chat.selectors import MESSAGES_DEFAULT_LIMIT, MESSAGES_MAX_LIMIT
 from users.api.serializers import UserStatusMixin
-from users.selectors import status_of
+from users.presence import status_of
 
 
 class MessageSerializer(serializers.Serializer):
@@ -34,12 +35,10 @@ class MessageSerializer(serializers.Serializer):
         return message.removed_at is not None
 
 
-def message_row_data(row: dict, me: str) -> dict:
-    """MessageSerializer's output, field for field, from a `chat.selectors.message_rows_page` row.
-
-    A history page serializes up to 200 messages: this plain function costs a fraction of the
-    serializer's field machinery. tests/chat/test_api.py pins that both agree.
-    """
+def message_data(row: dict, me: str) -> dict:
+    """The one builder of a message's outward shape in REST (history pages, a conversation's
+    `lastMessage`), from a `chat.selectors` message row: MessageSerializer's fields, without its
+    per-field machinery (a page holds up to 200). tests/chat/test_api.py checks both agree."""
     removed = row["removed"]
     return {
         "id": row["id"],
@@ -65,7 +64,7 @@ def shown_name(user, nickname: str | None) -> str | None:
 
 
 def other_user_data(user, *, nickname: str | None, online: set[str]) -> dict:
-    """OtherUserSerializer's output, field for field, for one user; `nickname` is the caller's own."""
+    """The one builder of `otherUser` (OtherUserSerializer's fields); `nickname` is the caller's own."""
     return {
         "clerkId": user.clerk_id,
         "username": user.username,
@@ -154,3 +153,19 @@ class MessagesQuerySerializer(serializers.Serializer):
         help_text="A message id: only newer messages, oldest first (catching up after a reconnect).",
     )
     before = QueryIntegerField(required=False, min_value=1, help_text="A message id: only older messages (history).")
+
+
+def conversation_data(conversation, me: str, *, online: set[str], nicknames: dict[str, str | None]) -> dict:
+    """The one builder of a conversation in GET /conversations (ConversationSerializer's fields),
+    from `chat.selectors.conversations_list`."""
+    other = conversation.user2 if conversation.user1_id == me else conversation.user1
+    last = conversation.last_message
+    return {
+        "id": conversation.pk,
+        "otherUserClerkId": other.clerk_id,
+        "createdAt": iso_z(conversation.created_at),
+        "lastMessageAt": iso_z(conversation.last_message_at),
+        "unreadCount": conversation.unread_count,
+        "lastMessage": message_data(last, me) if last is not None else None,
+        "otherUser": other_user_data(other, nickname=nicknames.get(other.clerk_id), online=online),
+    }

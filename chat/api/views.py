@@ -7,14 +7,14 @@ from kernel.errors import NotFoundError
 from chat import selectors, services
 from chat.api.examples import CONVERSATIONS_RESPONSE, MESSAGES_RESPONSE, READ_RESPONSE
 from chat.api.serializers import (
-    ConversationListSerializer,
     MarkReadResponseSerializer,
     MessagesQuerySerializer,
-    message_row_data,
+    conversation_data,
+    message_data,
     other_user_data,
 )
-from users.authentication import CLERK_ID_PATTERN, valid_clerk_id
-from users.selectors import online_ids
+from users.models import CLERK_ID_PATTERN, valid_clerk_id
+from users.presence import online_ids
 
 CONVERSATION_ID = OpenApiParameter("id", ID_SCHEMA, OpenApiParameter.PATH, description="The conversation's id.")
 NOT_PARTICIPANT = error_response("Not one of your conversations", "Conversation not found")
@@ -29,7 +29,7 @@ def _messages_body(request, conversation) -> dict:
     return {
         "conversationId": conversation.pk,
         "otherUser": other_user_data(other, nickname=conversation.other_nickname, online=online_ids([other.clerk_id])),
-        "messages": [message_row_data(row, me) for row in page.messages],
+        "messages": [message_data(row, me) for row in page.messages],
         "hasMore": page.has_more,
     }
 
@@ -46,12 +46,10 @@ class ConversationViewSet(viewsets.ViewSet):
         me = request.user.clerk_id
         conversations = selectors.conversations_list(clerk_id=me)
         others = [selectors.other_user(c, me) for c in conversations]
-        context = {
-            "me": me,
-            "online": online_ids(u.clerk_id for u in others),
-            "nicknames": selectors.other_users_nicknames(clerk_id=me, users=others),
-        }
-        return Response(ConversationListSerializer({"conversations": conversations}, context=context).data)
+        online = online_ids(u.clerk_id for u in others)
+        nicknames = selectors.other_users_nicknames(clerk_id=me, users=others)
+        body = [conversation_data(c, me, online=online, nicknames=nicknames) for c in conversations]
+        return Response({"conversations": body})
 
     @extend_schema(
         operation_id="conversations_messages",

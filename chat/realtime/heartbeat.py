@@ -6,11 +6,12 @@ Started on the first connection: daphne sends no ASGI lifespan events to start i
 
 import logging
 
-from channels.db import database_sync_to_async
 from django.conf import settings
 
 from chat import services
-from delivery import presence
+from chat.realtime.db import call
+from delivery import leases
+from users.presence import presence_heartbeat
 
 logger = logging.getLogger(__name__)
 
@@ -27,9 +28,9 @@ def ensure_started(sio) -> None:
 
 async def _forget_ghosts(sio) -> None:
     """Sockets presence holds but the server no longer has (one that left mid-handshake)."""
-    for sid, clerk_id in presence.local_sockets().items():
+    for sid, clerk_id in leases.local_sockets().items():
         if not (sio.manager.is_connected(sid, "/") or sio.manager.is_pre_connected(sid, "/")):
-            await database_sync_to_async(services.socket_disconnect, thread_sensitive=False)(clerk_id=clerk_id, sid=sid)
+            await call(services.socket_disconnect, clerk_id=clerk_id, sid=sid)
 
 
 async def _run(sio) -> None:
@@ -38,9 +39,7 @@ async def _run(sio) -> None:
         try:
             await _forget_ghosts(sio)
             # The first beat also repairs statuses a previous run of this server left behind.
-            await database_sync_to_async(services.presence_heartbeat, thread_sensitive=False)(
-                reconcile=beat % RECONCILE_EVERY == 0
-            )
+            await call(presence_heartbeat, reconcile=beat % RECONCILE_EVERY == 0)
         except Exception:
             logger.exception("presence heartbeat failed")
         beat += 1

@@ -25,8 +25,8 @@ from delivery import events, ratelimit
 from chat.realtime import heartbeat, payloads, sendqueue
 from chat.services import typing
 from chat.realtime.db import call
-from chat.services.batch import SendRequest
-from users.authentication import Identity, IdentityError, socket_identity_at_connect, socket_identity_at_register
+from chat.services.messages import SendRequest
+from users.identity import Identity, IdentityError, socket_identity_at_connect, socket_identity_at_register
 
 logger = logging.getLogger(__name__)
 

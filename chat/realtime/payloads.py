@@ -1,6 +1,6 @@
-"""Validation of what clients send: anything (a string, a number, null, a list, nested objects)
-becomes either clean values or a ServiceError the namespace answers with; never an exception
-that kills the handler.
+"""The shape of what clients send: anything (a string, a number, null, a list, nested objects)
+becomes either values of the right types or a ServiceError the namespace answers with; never an
+exception that kills the handler. The rules (text length, ids) are the services' own.
 """
 
 from __future__ import annotations
@@ -8,8 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from kernel.errors import ServiceError
-from chat.services import message_ids_validate, message_text_validate
-from users.authentication import valid_clerk_id
+from users.models import valid_clerk_id
 
 CLIENT_MESSAGE_ID_MAX = 100  # chat.models.Message.client_message_id
 
@@ -71,7 +70,6 @@ def send_message(data, clerk_id: str) -> Send:
     text = data.get("text")
     if not isinstance(text, str):
         raise _invalid("text", "text must be a non-empty string", text)
-    message_text_validate(text)
     client_id = data.get("clientMessageId")
     if client_id is not None and client_message_id_of(data) is None:
         raise _invalid("clientMessageId", f"clientMessageId must be a string of 1 to {CLIENT_MESSAGE_ID_MAX} characters, without NUL", client_id)
@@ -89,12 +87,11 @@ def mark_as_read(data) -> list[int]:
     ids = data.get("messageIds")
     if not isinstance(ids, list):
         raise _invalid("messageIds", "messageIds must be a non-empty list of message ids", ids)
-    message_ids_validate(ids)
     return ids
 
 
 def register_user(data):
-    """The claimed clerkId (checked by users.authentication), or None when the payload has none."""
+    """The claimed clerkId (checked by users.identity), or None when the payload has none."""
     if data is None:
         return None
     return _object(data).get("clerkId")

@@ -15,9 +15,10 @@ from django.conf import settings
 
 from kernel import metrics
 from kernel.errors import ServiceError
-from delivery import emitter, ratelimit
+from delivery import ratelimit
 from chat.realtime.db import call
-from chat.services.batch import Outcome, SendRequest, messages_send_many
+from chat.services.messages import Outcome, SendRequest, messages_send_many
+from chat.services.messages import message_events_sent
 
 logger = logging.getLogger(__name__)
 
@@ -51,7 +52,7 @@ async def _write_all() -> None:
             logger.exception("writing a batch of %d send(s) failed", len(batch))
             outcomes = [ServiceError("Internal error; try again", code="internal") for _ in batch]
         # The batch's events (each sender's message_sent first) leave before any ack does.
-        await emitter.flushed()
+        await message_events_sent()
         for (_, future), outcome in zip(batch, outcomes):
             if not future.done():  # its socket may be gone
                 future.set_result(outcome)

@@ -9,6 +9,7 @@ from django.conf import settings
 from engineio import packet as eio_packet
 from engineio.payload import Payload
 
+from chat.realtime.namespace import ChatNamespace
 from delivery import emitter
 
 SOCKETIO_PATH = "socket.io"
@@ -148,8 +149,6 @@ def _client_manager():
 
 
 def build_server() -> socketio.AsyncServer:
-    from chat.realtime.namespace import ChatNamespace
-
     sio = socketio.AsyncServer(
         async_mode="asgi",
         client_manager=_client_manager(),

@@ -1,25 +1,18 @@
 """Writes of the chat app. Every transport (Socket.IO, REST, admin, commands) calls these.
 
 Each service is one transaction (or one atomic statement); realtime events leave only after it
-commits (`transaction.on_commit`), so a rolled-back write tells no one anything.
+commits (`delivery.emitter.send_event_on_commit`), so a rolled-back write tells no one anything.
 """
 
 from chat.services.connections import (
-    presence_heartbeat,
-    presence_sweep,
     socket_connect,
     socket_disconnect,
     typing_partner_check,
 )
-from chat.services.messages import (
-    MessageSendResult,
-    conversation_get_or_create,
-    conversation_open,
-    message_ids_validate,
-    message_send,
-    message_text_validate,
-)
+from chat.services.conversations import conversation_get_or_create, conversation_open
+from chat.services.messages import MessageSendResult, SendRequest, message_send, messages_send_many
 from chat.services.moderation import message_remove, message_restore
+from chat.services.rules import message_ids_validate, message_text_validate
 from chat.services.receipts import (
     conversation_mark_read,
     messages_mark_delivered,
@@ -28,6 +21,7 @@ from chat.services.receipts import (
 
 __all__ = [
     "MessageSendResult",
+    "SendRequest",
     "conversation_get_or_create",
     "conversation_mark_read",
     "conversation_open",
@@ -38,8 +32,7 @@ __all__ = [
     "message_text_validate",
     "messages_mark_delivered",
     "messages_mark_read",
-    "presence_heartbeat",
-    "presence_sweep",
+    "messages_send_many",
     "socket_connect",
     "socket_disconnect",
     "typing_partner_check",

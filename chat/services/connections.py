@@ -1,67 +1,26 @@
-"""Sockets coming and going: presence, users.status, delivery of what waited offline."""
+"""Sockets coming and going, as the Socket.IO layer reports them: who may connect, presence
+(decided by users.presence), and delivery of what waited while the user was offline."""
 
 from __future__ import annotations
 
-import logging
-
-from kernel.errors import ServiceError
-from kernel.logging import log_event
-from delivery import presence
 from chat.services.receipts import messages_mark_delivered
+from kernel.errors import ServiceError
 from users.models import User
-
-logger = logging.getLogger(__name__)
-
-
-def presence_sweep() -> tuple[list[str], list[str]]:
-    """Clear crashed processes' presence leases and fix users.status (manage.py presence_sweep).
-
-    Returns (users whose last lease expired, users marked online whom presence does not know).
-    """
-    from users.services import user_presence_refresh, users_presence_reconcile
-
-    expired = presence.sweep()
-    for clerk_id in expired:
-        user_presence_refresh(clerk_id=clerk_id)
-    stale = users_presence_reconcile()
-    log_event(logger, "presence.swept", expired=len(expired), set_offline=len(stale))
-    return expired, stale
+from users.presence import user_socket_connected, user_socket_disconnected
+from users.selectors import user_connect_refusal
 
 
-# --- sockets and presence ---------------------------------------------------------------------
 def socket_connect(*, clerk_id: str, sid: str) -> None:
     """A socket proved its user: presence, `users.status`, and delivery of what waited offline."""
-    from users.selectors import user_connect_refusal
-    from users.services import user_presence_refresh
-
     refusal = user_connect_refusal(clerk_id=clerk_id)
     if refusal is not None:
         raise ServiceError(refusal, code="account_disabled")
-    presence.socket_connected(clerk_id, sid)
-    # Every time, not only for the first socket: it also repairs a status a crash left wrong.
-    user_presence_refresh(clerk_id=clerk_id)
+    user_socket_connected(clerk_id=clerk_id, sid=sid)
     messages_mark_delivered(recipient_id=clerk_id)
 
 
 def socket_disconnect(*, clerk_id: str, sid: str) -> None:
-    from users.services import user_presence_refresh
-
-    if presence.socket_disconnected(clerk_id, sid):
-        user_presence_refresh(clerk_id=clerk_id)
-
-
-def presence_heartbeat(*, reconcile: bool = False) -> None:
-    """One beat of a server process: renew its leases, sweep crashed processes' ones."""
-    from users.services import user_presence_refresh, users_presence_reconcile
-
-    for clerk_id, sid in presence.renew():
-        if presence.is_local(sid):
-            presence.socket_connected(clerk_id, sid)
-            user_presence_refresh(clerk_id=clerk_id)
-    for clerk_id in presence.sweep():
-        user_presence_refresh(clerk_id=clerk_id)
-    if reconcile:
-        users_presence_reconcile()
+    user_socket_disconnected(clerk_id=clerk_id, sid=sid)
 
 
 def typing_partner_check(*, sender_id: str, recipient_id: str) -> None:

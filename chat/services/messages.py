@@ -1,20 +1,31 @@
-"""Sending a message and opening a conversation."""
+"""Sending messages: the one send service. Every caller (the socket layer's batches, commands,
+the demo seed) stores messages through `messages_send_many`; `message_send` is one send of it.
+
+A batch costs one read of the parties and of earlier copies (retries), one presence look-up
+and one write for them all: on PostgreSQL two round trips, on SQLite one transaction.
+Events leave after commit, the sending socket's confirmation first (`announcements`).
+"""
 
 from __future__ import annotations
 
+import logging
+import time
 from dataclasses import dataclass
+from datetime import datetime
 
-from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import DatabaseError
 from django.utils import timezone
 
 from kernel import metrics
-from kernel.errors import NotFoundError, ServiceError
-from chat.models import Conversation, Message
-from delivery import emitter, events, presence
+from kernel.errors import ServiceError
+from chat.models import Message
+from delivery import emitter, events, leases
 from chat.services import recent_sends
-from chat.services.storage import PREVIEW_LENGTH, ChatState, chat_states, db_time, message_store, write_block
-from users.models import User
+from chat.services.rules import message_send_validate, message_status
+from chat.services.storage import PREVIEW_LENGTH, chat_states, messages_store, write_block
+
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -24,101 +35,24 @@ class MessageSendResult:
     status: str  # "delivered" (recipient connected somewhere), "saved" or "read"
 
 
-def conversation_get_or_create(*, user_a: str, user_b: str) -> Conversation:
-    if user_a == user_b:
-        raise ServiceError("Cannot open a conversation with yourself", code="self")
-    user1, user2 = sorted((user_a, user_b))
-    conversation = Conversation.objects.filter(user1_id=user1, user2_id=user2).first()
-    if conversation is not None:
-        return conversation
-    table = Conversation._meta.db_table
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} (user1_clerk_id, user2_clerk_id, created_at) VALUES (%s, %s, %s) "
-            "ON CONFLICT (user1_clerk_id, user2_clerk_id) DO NOTHING",
-            [user1, user2, db_time(timezone.now())],
-        )
-    return Conversation.objects.get(user1_id=user1, user2_id=user2)
+@dataclass(frozen=True)
+class SendRequest:
+    sender_id: str
+    recipient_id: str
+    text: str
+    client_message_id: str | None = None
+    origin_sid: str | None = None  # answered by the caller; the sender's other sockets get receive_message
+    received_at: datetime | None = None  # becomes the message's created_at
 
 
-def _existing_send(sender_id: str, client_message_id: str | None) -> Message | None:
-    if not client_message_id:
-        return None
-    return Message.objects.filter(sender_id=sender_id, client_message_id=client_message_id).first()
-
-
-def _repeated_send(sender_id: str, recipient_id: str, text, client_message_id: str | None, now) -> Message | None:
-    """The message a send without clientMessageId repeats within DUPLICATE_SEND_WINDOW_MS."""
-    if client_message_id or not isinstance(text, str):
-        return None
-    message_id = recent_sends.repeated_message_id(sender_id, recipient_id, text, now)
-    return Message.objects.filter(pk=message_id).first() if message_id is not None else None
-
-
-def _status_of(message: Message) -> str:
-    if message.is_read:
-        return events.STATUS_READ
-    return events.STATUS_DELIVERED if message.delivered_at else events.STATUS_SAVED
+Outcome = MessageSendResult | ServiceError
 
 
 def retry_result(message: Message) -> MessageSendResult:
     """The answer to a send whose (sender, clientMessageId) is already stored: that message, untouched."""
-    return MessageSendResult(message, created=False, status=_status_of(message))
+    return MessageSendResult(message, created=False, status=message_status(message))
 
 
-def message_text_validate(text) -> str:
-    """The one rule for a message's text, shared by every transport (the socket layer checks it
-    before spending a rate-limit slot or a database round trip)."""
-    if not isinstance(text, str) or not text.strip():
-        raise ServiceError("Message text must be a non-empty string", code="invalid_text", details={"field": "text"})
-    if len(text) > settings.MESSAGE_MAX_LENGTH:
-        raise ServiceError(
-            f"Message text is longer than {settings.MESSAGE_MAX_LENGTH} characters",
-            code="too_long",
-            details={"field": "text", "maxLength": settings.MESSAGE_MAX_LENGTH, "length": len(text)},
-        )
-    if "\x00" in text:
-        # PostgreSQL cannot store it; refused here for every backend alike.
-        raise ServiceError("Message text cannot contain NUL characters", code="invalid_text", details={"field": "text"})
-    return text
-
-
-def message_ids_validate(message_ids) -> list[int]:
-    if not isinstance(message_ids, list) or not message_ids:
-        raise ServiceError(
-            "messageIds must be a non-empty list of message ids", code="invalid_ids", details={"field": "messageIds"}
-        )
-    if len(message_ids) > settings.MARK_READ_MAX_IDS:
-        raise ServiceError(
-            f"At most {settings.MARK_READ_MAX_IDS} messageIds at once",
-            code="too_many_ids",
-            details={"field": "messageIds", "max": settings.MARK_READ_MAX_IDS, "got": len(message_ids)},
-        )
-    if not all(type(i) is int and 0 < i < 2**63 for i in message_ids):
-        raise ServiceError("messageIds must be positive integers", code="invalid_ids", details={"field": "messageIds"})
-    return message_ids
-
-
-def _validate_send(sender_id: str, recipient_id: str, text, users: dict[str, ChatState] | None = None) -> str:
-    """`users`: the parties' chat states when the caller already read them (a batch)."""
-    text = message_text_validate(text)
-    if sender_id == recipient_id:
-        raise ServiceError("Cannot send a message to yourself", code="self")
-    if users is None:
-        users = chat_states(sender_id, recipient_id)
-    sender, recipient = users.get(sender_id), users.get(recipient_id)
-    if sender is None:
-        raise ServiceError("Sender has no profile; create it first with POST /users", code="unknown_sender")
-    if not sender.can_chat:
-        raise ServiceError("Your account cannot send messages", code="sender_suspended")
-    if recipient is None:
-        raise ServiceError("Recipient not found", code="unknown_recipient")
-    if not recipient.can_chat:
-        raise ServiceError("Recipient cannot receive messages", code="recipient_unavailable")
-    return text
-
-
-@metrics.instrument_send
 def message_send(
     *,
     sender_id: str,
@@ -127,44 +61,122 @@ def message_send(
     client_message_id: str | None = None,
     origin_sid: str | None = None,
 ) -> MessageSendResult:
-    """Store one message and tell both users' sockets; `origin_sid`, the sending socket, gets
-    `message_sent` and `message_delivered` first (see `announcements`). A retry (created=False)
-    emits nothing: the caller answers it.
+    """One send (`messages_send_many` with one request); raises the ServiceError that refused it."""
+    [outcome] = messages_send_many(sends=[SendRequest(
+        sender_id=sender_id, recipient_id=recipient_id, text=text,
+        client_message_id=client_message_id, origin_sid=origin_sid, received_at=timezone.now(),
+    )])  # fmt: skip
+    if isinstance(outcome, ServiceError):
+        raise outcome
+    return outcome
 
-    Idempotent per (sender, client_message_id): a retry returns the stored message, untouched.
+
+def messages_send_many(*, sends: list[SendRequest]) -> list[Outcome]:
+    """The outcome of each send, in order: a result, or the ServiceError that refused it.
+
+    Idempotent per (sender, clientMessageId): a retry is answered with the stored message,
+    untouched; so is a send without one that repeats the last (recent_sends). Ids follow the
+    order of `sends`. If the write fails as a whole (a party deleted meanwhile, a retry racing
+    on SQLite, the database down), each send is tried alone, so that only its own failure reaches it.
     """
-    now = timezone.now()
-    existing = _existing_send(sender_id, client_message_id) or _repeated_send(sender_id, recipient_id, text, client_message_id, now)
-    if existing is not None:
-        return retry_result(existing)
-    text = _validate_send(sender_id, recipient_id, text)
+    if not sends:
+        return []
+    started = time.perf_counter()
+    outcomes: list[Outcome | None] = [None] * len(sends)
+    earlier = _stored_copies(sends)
+    repeated = recent_sends.repeated_sends(sends)
+    users = chat_states(*{clerk_id for s in sends for clerk_id in (s.sender_id, s.recipient_id)})
+    first_of: dict[tuple, int] = {}
+    repeats: dict[int, int] = {}
+    todo: list[int] = []
+    for i, send in enumerate(sends):
+        key = recent_sends.send_key(send)
+        if key in earlier:
+            outcomes[i] = retry_result(earlier[key])
+        elif i in repeated:
+            outcomes[i] = retry_result(repeated[i])
+        elif key in first_of and recent_sends.repeats(sends[first_of[key]], send):
+            repeats[i] = first_of[key]  # two sockets of one sender retrying at once, or a double emit
+        else:
+            try:
+                message_send_validate(send.sender_id, send.recipient_id, send.text, users)
+            except ServiceError as exc:
+                outcomes[i] = exc
+                continue
+            if key:
+                first_of[key] = i
+            todo.append(i)
+    if todo:
+        try:
+            for i, outcome in zip(todo, _store([sends[i] for i in todo], started)):
+                outcomes[i] = outcome
+        except DatabaseError:
+            # One send the database refuses (a party deleted meanwhile, a retry racing on
+            # SQLite) must not fail the others with it: each is tried again alone.
+            if len(todo) > 1:
+                logger.warning("a batch of %d sends failed as a whole; writing each alone", len(todo), exc_info=True)
+            for i in todo:
+                outcomes[i] = messages_send_many(sends=[sends[i]])[0] if len(todo) > 1 else _failed_alone(sends[i])
+    for i, first in repeats.items():
+        outcome = outcomes[first]
+        outcomes[i] = outcome if isinstance(outcome, ServiceError) else retry_result(outcome.message)
+    for outcome in outcomes:
+        if isinstance(outcome, MessageSendResult) and not outcome.created:
+            metrics.send_recorded(outcome, time.perf_counter() - started)
+    return outcomes
 
-    delivered_at = now if presence.online_now([recipient_id]) else None
-    message = Message(
-        sender_id=sender_id,
-        recipient_id=recipient_id,
-        content=text,
-        client_message_id=client_message_id or None,
-        created_at=now,
-        delivered_at=delivered_at,
+
+def _store(sends: list[SendRequest], started: float) -> list[Outcome]:
+    online = leases.online_now(s.recipient_id for s in sends)
+    now = timezone.now()
+    messages = [
+        Message(
+            sender_id=s.sender_id, recipient_id=s.recipient_id, content=s.text,
+            client_message_id=s.client_message_id or None, created_at=s.received_at or now,
+            delivered_at=now if s.recipient_id in online else None,
+        )
+        for s in sends
+    ]  # fmt: skip
+    previews = [s.text[:PREVIEW_LENGTH] for s in sends]
+    with write_block():
+        stored = messages_store(messages, previews=previews)
+        fresh = [(m, s.origin_sid) for m, s in zip(messages, sends) if m.pk in stored]
+        emitter.send_event_on_commit([e for m, sid in fresh for e in announcements(m, sid)])
+    recent_sends.remember(m for m, _ in fresh)
+    elapsed, outcomes = time.perf_counter() - started, []
+    for message, send in zip(messages, sends):
+        if message.pk in stored:
+            outcomes.append(MessageSendResult(message, created=True, status=message_status(message)))
+            metrics.send_recorded(outcomes[-1], elapsed)
+        else:
+            # Another process stored the same (sender, clientMessageId) between our read and write.
+            copy = Message.objects.get(sender_id=send.sender_id, client_message_id=send.client_message_id)
+            outcomes.append(retry_result(copy))
+    return outcomes
+
+
+def _stored_copies(sends: list[SendRequest]) -> dict[tuple[str, str], Message]:
+    keyed = {(s.sender_id, s.client_message_id) for s in sends if s.client_message_id}
+    if not keyed:
+        return {}
+    found = Message.objects.filter(
+        sender_id__in={sender for sender, _ in keyed}, client_message_id__in={cid for _, cid in keyed}
     )
-    try:
-        with write_block():
-            message_store(message, preview=text[:PREVIEW_LENGTH])
-            transaction.on_commit(lambda: _announce_message(message, origin_sid))
-    except IntegrityError:
-        # Two sockets of one sender retried the same clientMessageId at once: the unique
-        # constraint let one in; this one is the retry.
-        existing = _existing_send(sender_id, client_message_id)
-        if existing is None:
-            raise
-        return retry_result(existing)
-    recent_sends.remember([message])
-    return MessageSendResult(message, created=True, status=_status_of(message))
+    return {(m.sender_id, m.client_message_id): m for m in found if (m.sender_id, m.client_message_id) in keyed}
+
+
+def _failed_alone(send: SendRequest) -> Outcome:
+    """The outcome of one send whose write failed: a retry that raced its original, or an error."""
+    logger.warning("a send failed", exc_info=True)
+    if send.client_message_id:
+        copies = _stored_copies([send])
+        if copies:
+            return retry_result(next(iter(copies.values())))
+    return ServiceError("Internal error; try again", code="internal")
 
 
 def announcements(message: Message, origin_sid: str | None) -> list[tuple]:
-    """The emits that tell both users' sockets about a newly stored message, for `emitter.emit_many`.
+    """The emits that tell both users' sockets about a newly stored message, for `emitter.send_event_on_commit`.
 
     Causal order, per socket, is the order of this list: the sending socket's confirmation
     (`message_sent`, then `message_delivered`) leaves before anyone can see the message, so a
@@ -173,7 +185,7 @@ def announcements(message: Message, origin_sid: str | None) -> list[tuple]:
     payload = events.receive_message_payload(message)
     confirmation = []
     if origin_sid is not None:
-        delivered = events.message_delivered_payload(message.id, _status_of(message), message.created_at)
+        delivered = events.message_delivered_payload(message.id, message_status(message), message.created_at)
         confirmation = [
             # The sending socket is on this process: delivered here, never published.
             emitter.LocalEmit(events.MESSAGE_SENT, events.message_sent_payload(message), origin_sid),
@@ -188,31 +200,7 @@ def announcements(message: Message, origin_sid: str | None) -> list[tuple]:
     ]
 
 
-def _announce_message(message: Message, origin_sid: str | None) -> None:
-    emitter.emit_many(announcements(message, origin_sid))
-
-
-# --- REST: the chat screen opens a conversation by the other user's id ----------------------
-# (GET /conversations/with/{clerkId}/messages; kept apart from the realtime services above)
-def conversation_open(*, clerk_id: str, other_clerk_id: str) -> Conversation:
-    """The pair's conversation, created when missing. 404 for an unknown user; a deactivated
-    user's existing conversation still opens (its history stays readable), a new one does not."""
-    if clerk_id == other_clerk_id:
-        raise ServiceError("Cannot open a conversation with yourself", code="self")
-    users = {u.clerk_id: u for u in User.objects.filter(clerk_id__in=[clerk_id, other_clerk_id])}
-    other = users.get(other_clerk_id)
-    if other is None:
-        raise NotFoundError("User not found")
-    if clerk_id not in users:
-        raise ServiceError("Create your profile first with POST /users", code="unknown_owner")
-    user1, user2 = sorted((clerk_id, other_clerk_id))
-    existing = Conversation.objects.filter(user1_id=user1, user2_id=user2).first()
-    if existing is not None:
-        return existing
-    if not other.is_active:
-        raise NotFoundError("User not found")
-    try:
-        return conversation_get_or_create(user_a=clerk_id, user_b=other_clerk_id)
-    except IntegrityError as exc:
-        # One of the two users was deleted between the check and the insert.
-        raise NotFoundError("User not found") from exc
+async def message_events_sent() -> None:
+    """Returns once the events of every message stored so far by this process have been sent:
+    the socket layer acks a send only after its `message_sent`."""
+    await emitter.flushed()

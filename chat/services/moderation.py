@@ -38,10 +38,9 @@ def _previews_refresh(conversation_id: int) -> None:
         Contact.objects.filter(owner_id=owner_id, contact_id=contact_id).update(last_message_preview=preview)
 
 
-def _announce_removed(message: Message) -> None:
+def _removed_events(message: Message) -> list[tuple]:
     payload = events.message_deleted_payload(message.id, message.conversation_id)
-    for clerk_id in (message.sender_id, message.recipient_id):
-        emitter.emit(events.MESSAGE_DELETED, payload, room=events.user_room(clerk_id))
+    return [(events.MESSAGE_DELETED, payload, events.user_room(clerk_id), None) for clerk_id in (message.sender_id, message.recipient_id)]
 
 
 def _moderated(message_id: int, removed_at) -> tuple[Message, bool]:
@@ -55,7 +54,7 @@ def _moderated(message_id: int, removed_at) -> tuple[Message, bool]:
             message.save(update_fields=["removed_at"])
             _previews_refresh(message.conversation_id)
             if removed_at is not None:
-                transaction.on_commit(lambda: _announce_removed(message))
+                emitter.send_event_on_commit(_removed_events(message))
     return message, changed
 
 

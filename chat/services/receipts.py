@@ -12,7 +12,7 @@ from django.utils import timezone
 from kernel.errors import NotFoundError
 from chat.models import Conversation, Message
 from delivery import emitter, events
-from chat.services.messages import message_ids_validate
+from chat.services.rules import message_ids_validate
 from chat.services.storage import db_time
 from contacts.models import Contact
 
@@ -33,24 +33,22 @@ def _mark_read(*, reader_id: str, where_sql: str, where_params: list, read_at) -
         return sorted(cursor.fetchall())
 
 
-def _announce_read(reader_id: str, read: list[tuple[int, str]], read_at) -> None:
-    emitter.emit(
-        events.MESSAGES_READ,
-        events.messages_read_payload([message_id for message_id, _ in read], read_at),
-        room=events.user_room(reader_id),
-    )
+def _read_events(reader_id: str, read: list[tuple[int, str]], read_at) -> list[tuple]:
+    """The reader's devices learn what they read; each sender's devices get the receipts."""
+    emits = [
+        (events.MESSAGES_READ, events.messages_read_payload([i for i, _ in read], read_at), events.user_room(reader_id), None)
+    ]
     by_sender: dict[str, list[int]] = defaultdict(list)
     for message_id, sender_id in read:
         by_sender[sender_id].append(message_id)
     for sender_id, message_ids in by_sender.items():
         room = events.user_room(sender_id)
-        emitter.emit(events.MESSAGES_READ, events.messages_read_payload(message_ids, read_at, reader_id), room=room)
+        emits.append((events.MESSAGES_READ, events.messages_read_payload(message_ids, read_at, reader_id), room, None))
         for message_id in message_ids:
-            emitter.emit(
-                events.MESSAGE_DELIVERED,
-                events.message_delivered_payload(message_id, events.STATUS_READ, read_at),
-                room=room,
+            emits.append(
+                (events.MESSAGE_DELIVERED, events.message_delivered_payload(message_id, events.STATUS_READ, read_at), room, None)
             )
+    return emits
 
 
 def messages_mark_read(*, reader_id: str, message_ids: list[int]) -> tuple[list[int], object]:
@@ -69,7 +67,7 @@ def messages_mark_read(*, reader_id: str, message_ids: list[int]) -> tuple[list[
                 unread_count=Greatest(F("unread_count") - count, 0)
             )
         if read:
-            transaction.on_commit(lambda: _announce_read(reader_id, read, read_at))
+            emitter.send_event_on_commit(_read_events(reader_id, read, read_at))
     return [message_id for message_id, _ in read], read_at
 
 
@@ -87,7 +85,7 @@ def conversation_mark_read(*, reader_id: str, conversation_id: int) -> tuple[lis
             unread_count=0
         )
         if read:
-            transaction.on_commit(lambda: _announce_read(reader_id, read, read_at))
+            emitter.send_event_on_commit(_read_events(reader_id, read, read_at))
     return [message_id for message_id, _ in read], read_at
 
 
@@ -103,14 +101,17 @@ def messages_mark_delivered(*, recipient_id: str) -> list[int]:
         )
         delivered = sorted(cursor.fetchall())
         if delivered:
-            transaction.on_commit(lambda: _announce_delivered(delivered, delivered_at))
+            emitter.send_event_on_commit(_delivered_events(delivered, delivered_at))
     return [message_id for message_id, _ in delivered]
 
 
-def _announce_delivered(delivered: list[tuple[int, str]], delivered_at) -> None:
-    for message_id, sender_id in delivered:
-        emitter.emit(
+def _delivered_events(delivered: list[tuple[int, str]], delivered_at) -> list[tuple]:
+    return [
+        (
             events.MESSAGE_DELIVERED,
             events.message_delivered_payload(message_id, events.STATUS_DELIVERED, delivered_at),
-            room=events.user_room(sender_id),
+            events.user_room(sender_id),
+            None,
         )
+        for message_id, sender_id in delivered
+    ]

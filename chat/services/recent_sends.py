@@ -13,6 +13,9 @@ import threading
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.utils import timezone
+
+from chat.models import Message
 
 _lock = threading.Lock()
 # (sender, recipient) -> (text, message id, created_at), oldest first: entries are re-inserted
@@ -57,3 +60,31 @@ def remember(messages) -> None:
                     break
                 del _last[key]
 
+
+# --- the guard as the send service applies it (sends: chat.services.messages.SendRequest) ----
+def send_key(send) -> tuple | None:
+    """Sends with equal keys are one send: the same clientMessageId, or, without one, the same
+    text to the same recipient (within the duplicate-send window, see `repeats`)."""
+    if send.client_message_id:
+        return (send.sender_id, send.client_message_id)
+    if window() is not None:
+        return (send.sender_id, send.recipient_id, send.text)
+    return None
+
+
+def repeats(first, send) -> bool:
+    if send.client_message_id:
+        return True
+    return send.received_at is None or first.received_at is None or send.received_at - first.received_at <= window()
+
+
+def repeated_sends(sends) -> dict[int, Message]:
+    """Sends without clientMessageId that repeat a message this process stored within the window."""
+    ids = {
+        i: message_id
+        for i, s in enumerate(sends)
+        if not s.client_message_id
+        and (message_id := repeated_message_id(s.sender_id, s.recipient_id, s.text, s.received_at or timezone.now()))
+    }
+    found = Message.objects.in_bulk(set(ids.values())) if ids else {}
+    return {i: found[message_id] for i, message_id in ids.items() if message_id in found}

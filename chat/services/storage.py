@@ -68,57 +68,48 @@ def _contacts_touch_sql(*, sender_id: str, recipient_id: str, preview: str, at) 
     )
 
 
-def _message_insert_sql(message: Message, *, conversation_sql: str | None = None) -> tuple[str, list]:
-    """INSERT … RETURNING id, conversation_id of a new message: what `Message.objects.create`
-    does (no signal receivers exist for it) without compiling a query on every send.
-    `conversation_sql` replaces the conversation id by an expression (the one-statement send)."""
+def _message_insert_sql(message: Message) -> tuple[str, list]:
+    """INSERT … RETURNING id of a new message: what `Message.objects.create` does (no signal
+    receivers exist for it) without compiling a query on every send."""
     fields = [f for f in Message._meta.concrete_fields if not f.primary_key]
-    columns, values, params = [], [], []
+    columns, params = [], []
     for f in fields:
         columns.append(connection.ops.quote_name(f.column))
-        if conversation_sql is not None and f.attname == "conversation_id":
-            values.append(conversation_sql)
-        else:
-            values.append("%s")
-            params.append(f.get_db_prep_save(getattr(message, f.attname), connection))
+        params.append(f.get_db_prep_save(getattr(message, f.attname), connection))
     return (
-        f"INSERT INTO {Message._meta.db_table} ({', '.join(columns)}) VALUES ({', '.join(values)}) "
+        f"INSERT INTO {Message._meta.db_table} ({', '.join(columns)}) VALUES ({', '.join(['%s'] * len(columns))}) "
         f"RETURNING {Message._meta.pk.column}, {Message._meta.get_field('conversation').column}",
         params,
     )
 
 
-def message_store(message: Message, *, preview: str) -> Message:
-    """The conversation (found or created), the message and both contact rows.
+def messages_store(messages: list[Message], *, previews: list[str]) -> set[int]:
+    """Store new messages with their conversations and both sides' contact rows, in the caller's
+    transaction (`write_block`); returns the ids stored. The one write path of each backend:
+    PostgreSQL writes the batch in two round trips, and leaves out a (sender, clientMessageId)
+    that another process stored meanwhile; SQLite writes message by message."""
+    if connection.vendor == "postgresql":
+        return _messages_store_postgresql(messages, previews=previews)
+    for message, preview in zip(messages, previews):
+        _message_store_sqlite(message, preview=preview)
+    return {m.pk for m in messages}
 
-    On PostgreSQL one statement does all three (data-modifying CTEs run exactly once, to
-    completion, atomically with the statement): one round trip instead of five with
-    BEGIN/COMMIT. SQLite has no data-modifying CTEs: three statements in the caller's
-    transaction.
-    """
+
+def _message_store_sqlite(message: Message, *, preview: str) -> None:
+    """SQLite has no data-modifying CTEs: three statements in the caller's transaction."""
     touch = {"at": message.created_at}
     conv_sql, conv_params = _conversation_touch_sql(user_a=message.sender_id, user_b=message.recipient_id, **touch)
     contacts_sql, contacts_params = _contacts_touch_sql(
         sender_id=message.sender_id, recipient_id=message.recipient_id, preview=preview, **touch
     )
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            msg_sql, msg_params = _message_insert_sql(message, conversation_sql="(SELECT id FROM conv)")
-            cursor.execute(
-                f"WITH conv AS ({conv_sql}), msg AS ({msg_sql}), touched AS ({contacts_sql}) "
-                "SELECT * FROM msg",
-                [*conv_params, *msg_params, *contacts_params],
-            )
-            message.pk, message.conversation_id = cursor.fetchone()
-        else:
-            cursor.execute(conv_sql, conv_params)
-            message.conversation_id = cursor.fetchone()[0]
-            cursor.execute(*_message_insert_sql(message))
-            message.pk = cursor.fetchone()[0]
-            cursor.execute(contacts_sql, contacts_params)
+        cursor.execute(conv_sql, conv_params)
+        message.conversation_id = cursor.fetchone()[0]
+        cursor.execute(*_message_insert_sql(message))
+        message.pk = cursor.fetchone()[0]
+        cursor.execute(contacts_sql, contacts_params)
     message._state.adding = False
     message._state.db = connection.alias
-    return message
 
 
 class ChatState(NamedTuple):
@@ -159,7 +150,7 @@ def _column_values(field, rows) -> list:
     return [field.get_db_prep_save(getattr(row, field.attname), connection) for row in rows]
 
 
-def messages_store_many(messages: list[Message], *, previews: list[str]) -> set[int]:
+def _messages_store_postgresql(messages: list[Message], *, previews: list[str]) -> set[int]:
     """PostgreSQL: many messages, their conversations and contact rows in two round trips.
 
     Ids come from the sequence first and are handed out in arrival order, so ids stay in the

@@ -4,11 +4,12 @@ from rest_framework import serializers
 from kernel.api import IsoDateTimeField, StrictCharField
 from users.api.serializers import UserStatusMixin
 from users.models import UserStatus
-from users.selectors import status_of
+from users.presence import status_of
 
 
 class ContactSerializer(UserStatusMixin, serializers.Serializer):
-    """One row of the caller's contact list; `status` is live socket presence."""
+    """One row of the caller's contact list; `status` is live socket presence. Documents the
+    shape `contact_data` builds (tests check that both write the same bytes)."""
 
     id = serializers.IntegerField()
     contactClerkId = serializers.CharField(source="contact_id")
@@ -37,12 +38,10 @@ class ContactSerializer(UserStatusMixin, serializers.Serializer):
         return super().get_status(contact.contact)
 
 
-def contact_row_data(row: dict, online: set[str]) -> dict:
-    """ContactSerializer's output, field for field, from a `contacts.selectors.contact_rows` row.
-
-    GET /contacts serializes fifty contacts per call: this plain function costs a fraction of
-    the serializer's field machinery. tests/contacts pin that both agree.
-    """
+def contact_data(row: dict, online: set[str]) -> dict:
+    """The one builder of a contact's outward shape (GET and POST /contacts), from a
+    `contacts.selectors.contact_rows` row: ContactSerializer's fields, without its per-field
+    machinery (GET /contacts writes fifty per call)."""
     return {
         "id": row["id"],
         "contactClerkId": row["contact_id"],

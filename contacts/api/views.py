@@ -8,12 +8,11 @@ from contacts.api.serializers import (
     ContactCreateSerializer,
     ContactListSerializer,
     ContactResultSerializer,
-    ContactSerializer,
     ContactUpdateSerializer,
     SuccessSerializer,
-    contact_row_data,
+    contact_data,
 )
-from users.selectors import online_ids
+from users.presence import online_ids
 
 CONTACT_EXAMPLE = {
     "id": 1,
@@ -37,8 +36,8 @@ CONTACT_NOT_FOUND = error_response("Not one of your contacts", "Contact not foun
 
 
 def _contact_body(contact) -> dict:
-    online = online_ids([contact.contact_id])
-    return {"success": True, "contact": ContactSerializer(contact, context={"online": online}).data}
+    [row] = selectors.contact_rows(owner_id=contact.owner_id, contact_pk=contact.pk)
+    return {"success": True, "contact": contact_data(row, online_ids([contact.contact_id]))}
 
 
 class ContactViewSet(viewsets.ViewSet):
@@ -58,7 +57,7 @@ class ContactViewSet(viewsets.ViewSet):
     def index(self, request):
         rows = selectors.contact_rows(owner_id=request.user.clerk_id)
         online = online_ids(row["contact_id"] for row in rows)
-        return Response({"contacts": [contact_row_data(row, online) for row in rows]})
+        return Response({"contacts": [contact_data(row, online) for row in rows]})
 
     @extend_schema(
         operation_id="contacts_create",

@@ -202,12 +202,12 @@ def test_each_request_is_one_log_line_without_its_query_string(client, caplog):
 
 
 def test_connected_sockets_gauge_follows_presence():
-    from delivery import presence
+    from delivery import leases
 
     before = _sample("biosync_connected_sockets")
-    presence.socket_connected("user_gauge", "sid-gauge-1")
+    leases.socket_connected("user_gauge", "sid-gauge-1")
     try:
         assert _sample("biosync_connected_sockets") == before + 1
     finally:
-        presence.socket_disconnected("user_gauge", "sid-gauge-1")
+        leases.socket_disconnected("user_gauge", "sid-gauge-1")
     assert _sample("biosync_connected_sockets") == before

@@ -271,12 +271,12 @@ def test_conversations_list_query_count_does_not_grow_with_conversations(api_as,
 
 
 def test_messages_page_is_byte_for_byte_what_the_serializers_write(api_as, pair, mark_online):
-    """A history page is built without MessagesResponseSerializer (message_row_data, other_user_data)."""
+    """A history page is built without MessagesResponseSerializer (message_data, other_user_data)."""
     from rest_framework.renderers import JSONRenderer
 
     from chat import selectors
     from chat.api.serializers import MessagesResponseSerializer
-    from users.selectors import online_ids
+    from users.presence import online_ids
 
     me, bob = pair
     Contact.objects.create(owner=me, contact=bob, nickname="Bobby")
@@ -293,17 +293,48 @@ def test_messages_page_is_byte_for_byte_what_the_serializers_write(api_as, pair,
         response = api_as(who).get(f"/conversations/{conversation_id}/messages{query}")
         conversation = selectors.conversation_for_participant(conversation_id=conversation_id, clerk_id=who.clerk_id)
         other = selectors.other_user(conversation, who.clerk_id)
-        paging = {"limit": 4} if "limit=4" in query else {"limit": 3, "offset": 2} if "offset" in query else {}
-        if "after" in query:
-            paging = {"after": messages[0].pk}
-        page = selectors.messages_page(conversation_id=conversation_id, **paging)
+        shown = [m["id"] for m in response.json()["messages"]]
+        assert len(shown) == (4 if "limit=4" in query else 3 if "offset" in query else 6 if "after" in query else 7)
+        page = list(Message.objects.filter(id__in=shown).order_by("id"))
         context = {
             "me": who.clerk_id,
             "online": online_ids([other.clerk_id]),
             "nicknames": selectors.other_users_nicknames(clerk_id=who.clerk_id, users=[other]),
         }
-        body = {"conversationId": conversation_id, "otherUser": other, "messages": page.messages, "hasMore": page.has_more}
+        body = {"conversationId": conversation_id, "otherUser": other, "messages": page, "hasMore": response.json()["hasMore"]}
         assert response.content == JSONRenderer().render(MessagesResponseSerializer(body, context=context).data)
+
+
+def test_conversations_list_is_byte_for_byte_what_the_serializers_write(api_as, pair, make_user, mark_online):
+    """GET /conversations is built without ConversationListSerializer (conversation_data)."""
+    from rest_framework.renderers import JSONRenderer
+
+    from chat import selectors
+    from chat.api.serializers import ConversationListSerializer
+    from users.presence import online_ids
+
+    me, bob = pair
+    ann = make_user("ann", username="", full_name="Ann Ä")
+    Contact.objects.create(owner=me, contact=bob, nickname="Bobby")
+    removed = chat(me, bob, 3)[-1]
+    Message.objects.filter(pk=removed.pk).update(removed_at=timezone.now())
+    conversation_get_or_create(user_a=me.clerk_id, user_b=ann.clerk_id)
+    mark_online(ann)
+
+    response = api_as(me).get("/conversations")
+    conversations = selectors.conversations_list(clerk_id=me.clerk_id)
+    for conversation in conversations:
+        last = conversation.last_message
+        conversation.last_message = Message.objects.get(pk=last["id"]) if last else None
+    others = [selectors.other_user(c, me.clerk_id) for c in conversations]
+    context = {
+        "me": me.clerk_id,
+        "online": online_ids(u.clerk_id for u in others),
+        "nicknames": selectors.other_users_nicknames(clerk_id=me.clerk_id, users=others),
+    }
+    expected = ConversationListSerializer({"conversations": conversations}, context=context).data
+    assert len(expected["conversations"]) == 2 and expected["conversations"][0]["lastMessage"]["removed"] is True
+    assert response.content == JSONRenderer().render(expected)
 
 
 def test_messages_page_query_count_does_not_grow_with_the_page(api_as, pair):

@@ -126,15 +126,15 @@ def test_presence_sweep_without_redis_refuses_unless_forced(settings, make_user)
 
 @pytest.mark.redis
 def test_presence_sweep_clears_the_leases_of_a_crashed_process(settings, make_user):
-    from delivery import presence
+    from delivery import leases
 
     ghost = make_user("ghost", status="online")
     # A lease already past its expiry: what a process killed mid-session leaves in Redis.
     settings.PRESENCE_LEASE_SECONDS = -1
-    presence.socket_connected(ghost.clerk_id, "sid-of-a-dead-process")
+    leases.socket_connected(ghost.clerk_id, "sid-of-a-dead-process")
     out = run("presence_sweep")
     assert f"users left offline: 1 ({ghost.clerk_id})" in out
-    assert presence.sids_of(ghost.clerk_id) == []
+    assert leases.sids_of(ghost.clerk_id) == []
     ghost.refresh_from_db()
     assert ghost.status == "offline"
 

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from chat.models import Message
 from chat.services import message_send
-from chat.services.batch import SendRequest, messages_send_many
+from chat.services.messages import SendRequest, messages_send_many
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

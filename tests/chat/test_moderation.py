@@ -11,7 +11,7 @@ from kernel.errors import NotFoundError, ServiceError
 from chat.models import Message
 from chat.services import message_remove, message_restore, message_send
 from contacts.models import Contact
-from users.selectors import user_can_connect, user_connect_refusal
+from users.selectors import user_connect_refusal
 from users.services import user_suspend, user_unsuspend
 
 pytestmark = pytest.mark.django_db
@@ -138,13 +138,13 @@ def test_suspended_users_can_neither_send_nor_be_messaged(pair):
 
 def test_connect_refusal_names_the_reason(make_user):
     ann = make_user("ann")
-    assert user_can_connect(clerk_id=ann.clerk_id)
-    assert user_can_connect(clerk_id="user_without_profile_yet")
+    assert user_connect_refusal(clerk_id=ann.clerk_id) is None
+    assert user_connect_refusal(clerk_id="user_without_profile_yet") is None
     user_suspend(clerk_id=ann.clerk_id, reason="spam")
-    assert not user_can_connect(clerk_id=ann.clerk_id)
+    assert user_connect_refusal(clerk_id=ann.clerk_id) is not None
     assert user_connect_refusal(clerk_id=ann.clerk_id) == "This account is suspended and cannot connect"
     user_unsuspend(clerk_id=ann.clerk_id)
-    assert user_can_connect(clerk_id=ann.clerk_id)
+    assert user_connect_refusal(clerk_id=ann.clerk_id) is None
 
 
 def test_suspend_needs_a_reason_and_an_existing_user(make_user):

@@ -6,8 +6,8 @@ from django.utils import timezone
 from kernel.errors import ServiceError
 from chat.models import Conversation, Message
 from chat.services import message_send
-from chat.services.batch import SendRequest, messages_send_many
-from chat.services.storage import PREVIEW_LENGTH, messages_store_many
+from chat.services.messages import SendRequest, messages_send_many
+from chat.services.storage import PREVIEW_LENGTH, messages_store
 from contacts.models import Contact
 from tests.chat.test_models import run_concurrently
 from users.services import user_suspend
@@ -91,7 +91,7 @@ def test_a_retry_stored_meanwhile_by_another_writer_is_skipped_and_not_counted(m
         Message(sender_id=a.clerk_id, recipient_id=b.clerk_id, content="first", client_message_id="dup", created_at=timezone.now()),
         Message(sender_id=a.clerk_id, recipient_id=b.clerk_id, content="second", created_at=timezone.now()),
     ]
-    inserted = messages_store_many(racing, previews=["first", "second"])
+    inserted = messages_store(racing, previews=["first", "second"])
     assert inserted == {racing[1].pk}
     assert Message.objects.filter(client_message_id="dup").get().pk == first.message.pk
     assert Contact.objects.get(owner=b, contact=a).unread_count == 2

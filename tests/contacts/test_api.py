@@ -93,13 +93,14 @@ def test_list_makes_the_same_number_of_queries_for_1_and_50_contacts(api_as, mak
 
 
 def test_list_is_byte_for_byte_what_contact_serializer_writes(api_as, make_user, mark_online):
-    """GET /contacts builds its rows without ContactSerializer (contact_row_data): same JSON, same bytes."""
+    """GET /contacts builds its rows without ContactSerializer (contact_data): same JSON, same bytes."""
     from rest_framework.renderers import JSONRenderer
 
     from contacts.api.serializers import ContactListSerializer
-    from contacts.selectors import contacts_list
+    from django.db.models import F
+
     from users.models import User
-    from users.selectors import online_ids
+    from users.presence import online_ids
 
     me = make_user("me")
     full = make_user("full", full_name="Ann Ä 😀", image_url="https://img.example/a.png", is_paralyzed=True)
@@ -115,7 +116,11 @@ def test_list_is_byte_for_byte_what_contact_serializer_writes(api_as, make_user,
     mark_online(named)
 
     response = api_as(me).get("/contacts")
-    contacts = contacts_list(owner_id=me.clerk_id)
+    contacts = list(
+        Contact.objects.filter(owner=me)
+        .select_related("contact")
+        .order_by(F("last_message_at").desc(nulls_last=True), "-created_at", "-id")
+    )
     online = online_ids(c.contact_id for c in contacts)
     expected = ContactListSerializer({"contacts": contacts}, context={"online": online}).data
     assert len(expected["contacts"]) == 4

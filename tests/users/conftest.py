@@ -16,7 +16,7 @@ def other_key() -> SigningKey:
 @pytest.fixture
 def clerk_mode(settings, clerk_key):
     """This process in clerk mode with a PEM key, an issuer and an azp allow-list."""
-    from users import authentication
+    from users import services
 
     settings.AUTH_MODE = "clerk"
     settings.CLERK_JWT_KEY = clerk_key.public_pem
@@ -24,7 +24,7 @@ def clerk_mode(settings, clerk_key):
     settings.CLERK_ISSUER = ISSUER
     settings.CLERK_AUTHORIZED_PARTIES = [PARTY]
     settings.CLERK_LEEWAY_SECONDS = 5
-    authentication._synced_profiles.clear()
+    services._synced_profiles.clear()
     return settings
 
 

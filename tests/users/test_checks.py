@@ -4,7 +4,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from users.authentication import IdentityError, verify_session_token
+from users.identity import IdentityError, verify_session_token
 from users.checks import identity_check, identity_deploy_check
 
 

@@ -5,7 +5,7 @@ from rest_framework.test import APIClient
 
 from tests.users.clerk_tokens import PARTY
 from tests.users.conftest import BAD_TOKEN_NAMES, bad_tokens
-from users.authentication import IdentityError, verify_session_token
+from users.identity import IdentityError, verify_session_token
 
 pytestmark = pytest.mark.urls("tests.users.urls_whoami")
 

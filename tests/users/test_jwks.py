@@ -7,8 +7,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from tests.users.clerk_tokens import SigningKey, forge_alg_none, forge_hs256_with_public_key
-from users import authentication
-from users.authentication import IdentityError, verify_session_token
+from users import identity
+from users.identity import IdentityError, verify_session_token
 
 
 class JwksServer:
@@ -49,9 +49,9 @@ def jwks(settings, clerk_key):
     settings.CLERK_JWKS_URL = server.url
     settings.CLERK_ISSUER = ""
     settings.CLERK_AUTHORIZED_PARTIES = []
-    authentication._jwks = None
+    identity._jwks = None
     yield server
-    authentication._jwks = None
+    identity._jwks = None
     server.close()
 
 
@@ -62,7 +62,7 @@ def test_jwks_is_fetched_once_for_many_tokens(jwks, clerk_key):
 
 
 def test_unknown_kid_refetches_once_for_key_rotation(jwks, clerk_key, monkeypatch):
-    monkeypatch.setattr(authentication, "JWKS_MIN_REFETCH_SECONDS", 0)
+    monkeypatch.setattr(identity, "JWKS_MIN_REFETCH_SECONDS", 0)
     assert verify_session_token(clerk_key.mint("user_a")).clerk_id == "user_a"
     rotated = SigningKey.generate("ins_key_2")
     jwks.keys = [clerk_key, rotated]
@@ -97,9 +97,9 @@ def test_jwks_unreachable_refuses_tokens(settings, clerk_key):
     settings.AUTH_MODE = "clerk"
     settings.CLERK_JWT_KEY = ""
     settings.CLERK_JWKS_URL = "http://127.0.0.1:9/jwks.json"  # discard port: connection refused
-    authentication._jwks = None
+    identity._jwks = None
     try:
         with pytest.raises(IdentityError, match="unknown signing key"):
             verify_session_token(clerk_key.mint("user_a"))
     finally:
-        authentication._jwks = None
+        identity._jwks = None

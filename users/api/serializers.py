@@ -3,7 +3,7 @@ from rest_framework import serializers
 
 from kernel.api import IsoDateTimeField, StrictBooleanField, StrictCharField, StrictEmailField, StrictURLField
 from users.models import UserStatus
-from users.selectors import status_of
+from users.presence import status_of
 
 
 class UserStatusMixin:

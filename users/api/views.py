@@ -4,7 +4,7 @@ from rest_framework import viewsets
 from rest_framework.response import Response
 
 from kernel.api import BAD_REQUEST, NOT_FOUND, UNAUTHORIZED, validated
-from users import selectors, services
+from users import presence, selectors, services
 from users.api import openapi  # noqa: F401  (registers the security schemes)
 from users.api.serializers import (
     ProfileCreateSerializer,
@@ -32,7 +32,7 @@ PROFILE_EXAMPLE = OpenApiExample(
 
 
 def _profile(user) -> dict:
-    return ProfileSerializer(user, context={"online": selectors.online_ids([user.clerk_id])}).data
+    return ProfileSerializer(user, context={"online": presence.online_ids([user.clerk_id])}).data
 
 
 class UserViewSet(viewsets.ViewSet):
@@ -104,5 +104,5 @@ class UserViewSet(viewsets.ViewSet):
     def search(self, request):
         query = validated(UserSearchQuerySerializer, request.query_params)["q"]
         users = selectors.users_search(query=query, exclude_clerk_id=request.user.clerk_id)
-        online = selectors.online_ids(u.clerk_id for u in users)
+        online = presence.online_ids(u.clerk_id for u in users)
         return Response(UserSearchResponseSerializer({"users": users}, context={"online": online}).data)

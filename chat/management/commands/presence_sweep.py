@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from chat.services import presence_sweep
+from users.presence import presence_sweep
 
 
 def _some(ids: list[str]) -> str:

@@ -1,5 +1,5 @@
 """In clerk mode the handshake token decides the socket's user (verification itself is tested
-with users/authentication.py); here: the namespace binds it at connect and refuses without it."""
+with users/identity.py); here: the namespace binds it at connect and refuses without it."""
 
 import time
 

@@ -54,7 +54,7 @@ async def test_order_holds_across_processes(two_servers, clients, alice, bob):
 
 
 async def test_presence_and_disconnect_user_span_processes(two_servers, clients, alice, bob):
-    from delivery import emitter, presence
+    from delivery import emitter, leases
     from contacts.models import Contact
     from users.models import User
 
@@ -64,27 +64,27 @@ async def test_presence_and_disconnect_user_span_processes(two_servers, clients,
     phone = await clients(one, alice.clerk_id)
     laptop = await clients(two, alice.clerk_id)
     assert (await watcher.next("user_status"))["status"] == "online"
-    assert await db(presence.is_online)(alice.clerk_id)
-    assert sorted(await db(presence.sids_of)(alice.clerk_id)) == sorted([phone.sid, laptop.sid])
+    assert await db(leases.is_online)(alice.clerk_id)
+    assert sorted(await db(leases.sids_of)(alice.clerk_id)) == sorted([phone.sid, laptop.sid])
 
     # From outside any server process (a command, a worker), as moderation does.
     assert await db(emitter.disconnect_user)(alice.clerk_id) == 2
     await asyncio.wait_for(phone.disconnected.wait(), 10)
     await asyncio.wait_for(laptop.disconnected.wait(), 10)
     assert (await watcher.next("user_status"))["status"] == "offline"
-    assert not await db(presence.is_online)(alice.clerk_id)
+    assert not await db(leases.is_online)(alice.clerk_id)
     assert await db(lambda: User.objects.get(pk=alice.clerk_id).status)() == "offline"
 
 
 async def test_a_killed_process_loses_its_users_after_the_lease(asgi_server_factory, clients, make_user, alice, bob):
-    from delivery import presence
+    from delivery import leases
     from contacts.models import Contact
     from users.models import User
 
     carol = await db(make_user)("carol")
     await db(Contact.objects.create)(owner=bob, contact=alice)
-    leases = {"PRESENCE_HEARTBEAT_SECONDS": "0.5", "PRESENCE_LEASE_SECONDS": "2"}
-    doomed, survivor = asgi_server_factory(**leases), asgi_server_factory(**leases)
+    short_leases = {"PRESENCE_HEARTBEAT_SECONDS": "0.5", "PRESENCE_LEASE_SECONDS": "2"}
+    doomed, survivor = asgi_server_factory(**short_leases), asgi_server_factory(**short_leases)
     watcher = await clients(survivor, bob.clerk_id)
     await clients(doomed, alice.clerk_id)
     await clients(doomed, carol.clerk_id)
@@ -97,5 +97,5 @@ async def test_a_killed_process_loses_its_users_after_the_lease(asgi_server_fact
     assert (offline["clerkId"], offline["status"]) == (alice.clerk_id, "offline")
     assert await db(lambda: User.objects.get(pk=alice.clerk_id).status)() == "offline"
     # Carol is still connected to the surviving process.
-    assert await db(presence.is_online)(carol.clerk_id)
+    assert await db(leases.is_online)(carol.clerk_id)
     assert await db(lambda: User.objects.get(pk=carol.clerk_id).status)() == "online"

@@ -1,4 +1,5 @@
-"""Presence: which users have a socket connected, on any server process.
+"""Presence leases: which users have a socket connected, on any server process. This module
+only stores and reads them; users.presence decides what they mean (online, users.status).
 
 With REDIS_URL, every socket holds a lease in Redis: member `user|sid` of one sorted set
 scored by the lease's expiry, and member `sid` of its user's own sorted set (read by user).
@@ -21,12 +22,13 @@ import time
 
 from django.conf import settings
 
+from kernel import metrics, redis
+
 logger = logging.getLogger(__name__)
 
 _lock = threading.Lock()
 _local: dict[str, str] = {}  # this process's registered sockets: sid -> clerk id
 _local_by_user: dict[str, set[str]] = {}
-_client = None
 
 _CONNECT = """
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', ARGV[1])
@@ -72,15 +74,22 @@ return gone
 """
 
 
-def redis_client():
-    global _client
-    if _client is None and settings.REDIS_URL:
-        import redis
+class _Scripted:
+    """The shared Redis client with this module's Lua scripts registered on it."""
 
-        client = redis.Redis.from_url(settings.REDIS_URL, decode_responses=True)
-        client.scripts = {name: client.register_script(src) for name, src in _SCRIPTS.items()}
-        _client = client
-    return _client
+    def __init__(self, client):
+        self.client = client
+        self.scripts = {name: client.register_script(src) for name, src in _SCRIPTS.items()}
+
+
+_scripted: _Scripted | None = None
+
+
+def _redis() -> _Scripted | None:
+    global _scripted
+    if _scripted is None and redis.client() is not None:
+        _scripted = _Scripted(redis.client())
+    return _scripted
 
 
 # Which of these users hold a live lease: one command for any number of users (a contact list).
@@ -143,17 +152,17 @@ def _tolerant(default):
 @_tolerant(list)
 def sids_of(clerk_id: str) -> list[str]:
     """The user's live sockets, on every process."""
-    client = redis_client()
-    if client is None:
+    scripted = _redis()
+    if scripted is None:
         with _lock:
             return sorted(_local_by_user.get(clerk_id, ()))
-    return client.zrangebyscore(_user_key(clerk_id), f"({time.time()}", "+inf")
+    return scripted.client.zrangebyscore(_user_key(clerk_id), f"({time.time()}", "+inf")
 
 
 @_tolerant(set)
 def online_among(clerk_ids) -> set[str]:
     ids = list(dict.fromkeys(clerk_ids))
-    client = redis_client()
+    client = _redis()
     if client is None:
         with _lock:
             return {clerk_id for clerk_id in ids if clerk_id in _local_by_user}
@@ -182,6 +191,10 @@ def local_sockets() -> dict[str, str]:
         return dict(_local)
 
 
+# Read at scrape time, so no connect/disconnect path can forget to count.
+metrics.CONNECTED_SOCKETS.set_function(lambda: len(_local))
+
+
 def is_local(sid: str) -> bool:
     with _lock:
         return sid in _local
@@ -195,7 +208,7 @@ def socket_connected(clerk_id: str, sid: str) -> bool:
         first_here = clerk_id not in _local_by_user
         _local[sid] = clerk_id
         _local_by_user.setdefault(clerk_id, set()).add(sid)
-    client = redis_client()
+    client = _redis()
     if client is None:
         return first_here
     now = time.time()
@@ -215,7 +228,7 @@ def socket_disconnected(clerk_id: str, sid: str) -> bool:
         last_here = not sids
         if last_here:
             _local_by_user.pop(clerk_id, None)
-    client = redis_client()
+    client = _redis()
     if client is None:
         return last_here
     remaining = client.scripts["disconnect"](
@@ -231,7 +244,7 @@ def renew() -> list[tuple[str, str]]:
     A lease is lost when this process stalled longer than a lease and another process swept
     it; the caller records those sockets again.
     """
-    client = redis_client()
+    client = _redis()
     sockets = local_sockets()
     if client is None or not sockets:
         return []
@@ -246,7 +259,7 @@ def renew() -> list[tuple[str, str]]:
 @_tolerant(list)
 def sweep() -> list[str]:
     """Delete expired leases (of crashed processes); returns users left with no live socket."""
-    client = redis_client()
+    client = _redis()
     if client is None:
         return []
     gone = client.scripts["sweep"](keys=[_leases_key()], args=[time.time(), _user_key_prefix()])

@@ -1,0 +1,237 @@
+"""The one place identity is decided, for REST (through users.authentication, DRF's class) and
+Socket.IO. Read-only: it verifies and answers who someone is, and writes nothing.
+
+- `clerk` mode: a Clerk session token (RS256 JWT), verified offline. Its `sub` is the user.
+- `dev` mode: the seed's trusted `x-clerk-id` header (REST) or `register_user {clerkId}`
+  (sockets), so the unchanged seed frontend runs in development.
+Nothing else in the project reads headers, tokens or payload ids to decide who someone is.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import threading
+import time
+import urllib.request
+from urllib.parse import parse_qs
+from dataclasses import dataclass, field
+
+import jwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from django.conf import settings
+
+from users.models import valid_clerk_id
+
+logger = logging.getLogger(__name__)
+
+
+class IdentityError(Exception):
+    """The credentials presented do not prove who the caller is."""
+
+
+@dataclass(frozen=True)
+class Identity:
+    clerk_id: str
+    claims: dict = field(default_factory=dict, compare=False, repr=False)
+    is_authenticated: bool = True
+
+    @property
+    def pk(self) -> str:
+        return self.clerk_id
+
+
+def auth_mode() -> str:
+    return settings.AUTH_MODE
+
+
+# --- Clerk session tokens -------------------------------------------------------------------
+# An unknown `kid` refetches the JWKS, but not more often than this: a stream of forged tokens
+# with random kids must not turn into a stream of requests to Clerk.
+JWKS_MIN_REFETCH_SECONDS = 5.0
+JWKS_FETCH_TIMEOUT_SECONDS = 5.0
+
+
+class _PemKey:
+    """CLERK_JWT_KEY parsed once (a key object, never the PEM text, reaches jwt.decode)."""
+
+    _pem: str | None = None
+    _key = None
+
+    @staticmethod
+    def normalized(pem: str) -> str:
+        """A PEM however an env file mangled it: one line, spaces for newlines, or no armour."""
+        body = re.sub(r"-----(BEGIN|END) (RSA )?PUBLIC KEY-----|\\n|\s", "", pem)
+        rsa_pkcs1 = "BEGIN RSA PUBLIC KEY" in pem
+        label = "RSA PUBLIC KEY" if rsa_pkcs1 else "PUBLIC KEY"
+        lines = [body[i : i + 64] for i in range(0, len(body), 64)]
+        return "\n".join([f"-----BEGIN {label}-----", *lines, f"-----END {label}-----", ""])
+
+    @classmethod
+    def get(cls, pem: str):
+        if pem != cls._pem:
+            try:
+                key = serialization.load_pem_public_key(cls.normalized(pem).encode())
+            except ValueError as exc:
+                raise IdentityError("Server's CLERK_JWT_KEY is not a PEM public key") from exc
+            if not isinstance(key, rsa.RSAPublicKey):
+                raise IdentityError("Server's CLERK_JWT_KEY is not an RSA public key")
+            cls._pem, cls._key = pem, key
+        return cls._key
+
+
+class _JwksCache:
+    """Clerk's JWKS, fetched on first use, kept, and refetched when a token names an unknown kid."""
+
+    def __init__(self, url: str):
+        self.url = url
+        self.keys: dict[str, object] = {}
+        self.fetches = 0
+        self._last_fetch: float | None = None
+        self._lock = threading.Lock()
+
+    def key(self, kid: str):
+        key = self.keys.get(kid)
+        if key is not None:
+            return key
+        with self._lock:
+            key = self.keys.get(kid)
+            due = self._last_fetch is None or time.monotonic() - self._last_fetch >= JWKS_MIN_REFETCH_SECONDS
+            if key is None and due:
+                self._fetch()
+                key = self.keys.get(kid)
+        if key is None:
+            raise IdentityError("Invalid session token: unknown signing key")
+        return key
+
+    def _fetch(self) -> None:
+        self._last_fetch = time.monotonic()
+        self.fetches += 1
+        try:
+            request = urllib.request.Request(self.url, headers={"Accept": "application/json"})
+            with urllib.request.urlopen(request, timeout=JWKS_FETCH_TIMEOUT_SECONDS) as response:
+                jwks = jwt.PyJWKSet.from_dict(json.loads(response.read()))
+        except (OSError, ValueError, jwt.PyJWTError) as exc:
+            # Keep the keys we had: a Clerk outage must not sign everyone out.
+            logger.error("fetching the Clerk JWKS from %s failed: %s", self.url, exc)
+            return
+        self.keys = {
+            jwk.key_id: jwk.key for jwk in jwks.keys if jwk.key_id and isinstance(jwk.key, rsa.RSAPublicKey)
+        }
+
+
+_jwks: _JwksCache | None = None
+
+
+def jwks_cache() -> _JwksCache:
+    global _jwks
+    if _jwks is None or _jwks.url != settings.CLERK_JWKS_URL:
+        _jwks = _JwksCache(settings.CLERK_JWKS_URL)
+    return _jwks
+
+
+def _signing_key(token: str):
+    if settings.CLERK_JWT_KEY:
+        return _PemKey.get(settings.CLERK_JWT_KEY)
+    if settings.CLERK_JWKS_URL:
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.PyJWTError as exc:
+            raise IdentityError(f"Invalid session token: {exc.__class__.__name__}") from exc
+        # Checked before any fetch, so `alg: none` / HS256 tokens cannot trigger one.
+        if header.get("alg") != "RS256":
+            raise IdentityError("Invalid session token: InvalidAlgorithmError")
+        kid = header.get("kid")
+        if not isinstance(kid, str) or not kid:
+            raise IdentityError("Invalid session token: no key id")
+        return jwks_cache().key(kid)
+    raise IdentityError("Server has no Clerk key configured")
+
+
+def verify_session_token(token: str) -> Identity:
+    if not isinstance(token, str) or not token.strip():
+        raise IdentityError("Missing session token")
+    token = token.strip()
+    key = _signing_key(token)
+    try:
+        # Only RS256, with an RSA key object: refuses `alg: none` and HMAC tokens signed with
+        # the public key as secret.
+        claims = jwt.decode(
+            token,
+            key=key,
+            algorithms=["RS256"],
+            leeway=settings.CLERK_LEEWAY_SECONDS,
+            issuer=settings.CLERK_ISSUER or None,
+            options={"require": ["sub", "exp", "iat"], "verify_aud": False},
+        )
+    except (jwt.PyJWTError, ValueError, TypeError) as exc:
+        raise IdentityError(f"Invalid session token: {exc.__class__.__name__}") from exc
+    parties = settings.CLERK_AUTHORIZED_PARTIES
+    if parties and claims.get("azp") not in parties:
+        raise IdentityError("Invalid session token: unauthorized party")
+    if not valid_clerk_id(claims.get("sub")):
+        raise IdentityError("Invalid session token: bad subject")
+    return Identity(clerk_id=claims["sub"], claims=claims)
+
+
+def _bearer(value: str | None) -> str | None:
+    if not value:
+        return None
+    scheme, _, credentials = value.partition(" ")
+    return credentials.strip() if scheme.lower() == "bearer" and credentials.strip() else None
+
+
+# --- REST -----------------------------------------------------------------------------------
+def request_identity(meta) -> Identity | None:
+    """Who an HTTP request is, from its headers (`request.META`); None when it presents nothing.
+
+    Raises IdentityError for credentials that prove nothing (a bad token, a malformed id).
+    """
+    if auth_mode() == "clerk":
+        token = _bearer(meta.get("HTTP_AUTHORIZATION"))
+        return verify_session_token(token) if token is not None else None
+    clerk_id = meta.get("HTTP_X_CLERK_ID")
+    if clerk_id is None:
+        return None
+    if not valid_clerk_id(clerk_id):
+        raise IdentityError("Invalid x-clerk-id header")
+    return Identity(clerk_id=clerk_id)
+
+
+# --- Socket.IO ------------------------------------------------------------------------------
+def socket_identity_at_connect(environ: dict, auth) -> Identity | None:
+    """Who a connecting socket is, or None when (dev mode) it will say so in `register_user`.
+
+    Raises IdentityError when clerk mode cannot prove an identity: the connection is refused.
+    """
+    if auth_mode() != "clerk":
+        return None
+    token = None
+    if isinstance(auth, dict) and isinstance(auth.get("token"), str):
+        token = auth["token"].strip()
+        token = _bearer(token) or token  # `auth: {token: "Bearer …"}` is a common slip
+    token = token or _bearer(environ.get("HTTP_AUTHORIZATION"))
+    if not token:
+        token = (parse_qs(environ.get("QUERY_STRING", "")).get("token") or [None])[0]
+    if not token:
+        raise IdentityError("Missing session token")
+    return verify_session_token(token)
+
+
+def socket_identity_at_register(connected: Identity | None, claimed_clerk_id) -> Identity:
+    """The identity `register_user {clerkId}` binds to the socket.
+
+    In clerk mode the token decided it at connect and a different id is refused; in dev mode
+    the claimed id is trusted, as the seed does.
+    """
+    if connected is not None:
+        if claimed_clerk_id not in (None, connected.clerk_id):
+            raise IdentityError("clerkId does not match the authenticated user")
+        return connected
+    if auth_mode() == "clerk":
+        raise IdentityError("Not authenticated")
+    if not valid_clerk_id(claimed_clerk_id):
+        raise IdentityError("clerkId must be a non-empty string id")
+    return Identity(clerk_id=claimed_clerk_id)
