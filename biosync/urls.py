@@ -1,5 +1,5 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from django.views.generic import TemplateView
 from drf_spectacular.utils import OpenApiExample, extend_schema, inline_serializer
 from drf_spectacular.views import SpectacularJSONAPIView, SpectacularRedocView, SpectacularSwaggerView
@@ -7,7 +7,7 @@ from rest_framework import permissions, serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from biosync import health
+from biosync import api_errors, health
 from users.webhooks import clerk_webhook
 
 
@@ -48,9 +48,9 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("metrics", health.metrics, name="metrics"),
-
-
     path("webhooks/clerk", clerk_webhook, name="clerk-webhook"),
+    # Last: every other path is a JSON 404, DEBUG or not.
+    re_path(r"^(?P<path>.*)$", api_errors.unknown_route, name="unknown-route"),
 ]
 
 handler400 = "biosync.api_errors.bad_request"
