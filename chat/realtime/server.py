@@ -10,6 +10,7 @@ from engineio import packet as eio_packet
 from engineio.payload import Payload
 
 from chat.realtime import emitter
+from chat.realtime.frames import FRAME_MAX_BYTES, OversizeFrameGuard
 
 SOCKETIO_PATH = "socket.io"
 
@@ -17,7 +18,7 @@ logger = logging.getLogger(__name__)
 
 # A long-polling client that reconnects flushes its whole outbox in one POST (the JS client
 # splits only by bytes). python-engineio refuses more than 16 packets per POST and drops
-# them all; the body stays bounded by max_http_buffer_size (1 MB) anyway.
+# them all; the body stays bounded by max_http_buffer_size (FRAME_MAX_BYTES) anyway.
 Payload.max_decode_packets = 1000
 
 
@@ -157,6 +158,7 @@ def build_server() -> socketio.AsyncServer:
         cors_allowed_origins=list(settings.CORS_ORIGIN),
         cors_credentials=True,
         serializer=JsonPacket,
+        max_http_buffer_size=FRAME_MAX_BYTES,
         logger=False,
         engineio_logger=False,
     )
@@ -197,4 +199,4 @@ class _SizedPollingResponses:
 
 
 sio = build_server()
-asgi_app = _SizedPollingResponses(socketio.ASGIApp(sio, socketio_path=SOCKETIO_PATH))
+asgi_app = OversizeFrameGuard(_SizedPollingResponses(socketio.ASGIApp(sio, socketio_path=SOCKETIO_PATH)))
