@@ -5,13 +5,14 @@ No identity: probes carry no credentials. /healthz says only that the process an
 this process's Prometheus exposition. Restrict /metrics at the proxy if it must not be public.
 """
 
+import functools
 import logging
 import time
 
 from django.conf import settings
 from django.db import connection
 from django.http import HttpResponse, JsonResponse
-from django.views.decorators.http import require_GET
+from django.views.decorators.csrf import csrf_exempt
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from kernel import redis
@@ -19,7 +20,29 @@ from kernel.logging import log_event
 
 logger = logging.getLogger(__name__)
 
-@require_GET
+PROBE_METHODS = ("GET", "HEAD")
+
+
+def probe(view):
+    """GET and HEAD only; anything else is a JSON 405 naming what is allowed.
+
+    CSRF-exempt: probes carry no cookies, and without it Django's CSRF check answers a POST
+    with an HTML 403 before the method is even looked at.
+    """
+
+    @csrf_exempt
+    @functools.wraps(view)
+    def checked(request):
+        if request.method not in PROBE_METHODS:
+            response = JsonResponse({"error": f"Method {request.method} not allowed; use GET"}, status=405)
+            response["Allow"] = ", ".join(PROBE_METHODS)
+            return response
+        return view(request)
+
+    return checked
+
+
+@probe
 def healthz(request):
     return JsonResponse({"status": "ok"})
 
@@ -42,7 +65,7 @@ def _run(check) -> str:
         return f"down: {type(exc).__name__}"
 
 
-@require_GET
+@probe
 def readyz(request):
     started = time.perf_counter()
     checks = {"database": _run(_check_database)}
@@ -55,6 +78,6 @@ def readyz(request):
     return JsonResponse({"status": "ok", "checks": checks})
 
 
-@require_GET
+@probe
 def metrics(request):
     return HttpResponse(generate_latest(), content_type=CONTENT_TYPE_LATEST)

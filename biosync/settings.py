@@ -41,7 +41,7 @@ def env_list(name: str, default: str = "") -> list[str]:
 
 
 DEBUG = env_bool("DEBUG", False)
-SECRET_KEY = env_str("SECRET_KEY", "dev-insecure-secret-key-change-me-" + "x" * 32)
+SECRET_KEY = env_str("SECRET_KEY", "django-insecure-dev-secret-key-change-me-" + "x" * 32)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
 
 PORT = env_int("PORT", 3000)
@@ -245,7 +245,7 @@ SECURE_HSTS_PRELOAD = False
 CSRF_TRUSTED_ORIGINS = CORS_ORIGIN
 
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()
-# json: one JSON object per line (biosync/logging.py); plain: for reading in a terminal.
+# json: one JSON object per line (kernel/logging.py); plain: for reading in a terminal.
 LOG_FORMAT = env_str("LOG_FORMAT", "json").lower()
 LOGGING = {
     "version": 1,

@@ -1,13 +1,12 @@
 from django.contrib import admin
-from django.urls import include, path
-from django.views.generic import TemplateView
+from django.urls import include, path, re_path
 from drf_spectacular.utils import OpenApiExample, extend_schema, inline_serializer
-from drf_spectacular.views import SpectacularJSONAPIView, SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularJSONAPIView, SpectacularSwaggerView
 from rest_framework import permissions, serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from biosync import health
+from biosync import api_errors, docs_pages, health
 from users.webhooks import clerk_webhook
 
 
@@ -37,20 +36,16 @@ urlpatterns = [
     path("", include("chat.api.urls")),
     # API documentation: the OpenAPI document at the seed's /doc, Scalar at the seed's /scalar.
     path("doc", SpectacularJSONAPIView.as_view(), name="schema"),
-    path(
-        "scalar",
-        TemplateView.as_view(template_name="scalar.html", extra_context={"schema_url": "/doc"}),
-        name="scalar",
-    ),
+    path("scalar", docs_pages.scalar_page, name="scalar"),
     path("docs/swagger", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
-    path("docs/redoc", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+    path("docs/redoc", docs_pages.redoc_page, name="redoc"),
     path("admin/", admin.site.urls),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("metrics", health.metrics, name="metrics"),
-
-
     path("webhooks/clerk", clerk_webhook, name="clerk-webhook"),
+    # Last: every other path is a JSON 404, DEBUG or not.
+    re_path(r"^(?P<path>.*)$", api_errors.unknown_route, name="unknown-route"),
 ]
 
 handler400 = "kernel.api_errors.bad_request"

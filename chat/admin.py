@@ -8,6 +8,10 @@ from chat import services
 from chat.models import Conversation, Message
 
 
+# The list's content column: a preview that fits one line beside the other columns at 1280 px.
+EXCERPT_CHARS = 40
+
+
 def _who(user) -> str:
     return f"{user} ({user.clerk_id})" if str(user) != user.clerk_id else user.clerk_id
 
@@ -73,7 +77,7 @@ class RemovedFilter(_NullDateFilter):
 
 @admin.register(Message)
 class MessageAdmin(admin.ModelAdmin):
-    list_display = ("id", "conversation", "sender", "recipient", "excerpt", "is_read", "delivered", "removed", "created_at")
+    list_display = ("id", "chat", "sender", "recipient", "excerpt", "read", "delivered", "removed", "sent")
     search_fields = ("content",)
     list_filter = (("created_at", admin.DateFieldListFilter), "is_read", DeliveredFilter, RemovedFilter)
     list_select_related = ("conversation", "sender", "recipient")
@@ -85,12 +89,32 @@ class MessageAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return False
 
+    class Media:
+        css = {"all": ("chat/admin.css",)}
+
     def has_delete_permission(self, request, obj=None):
         return False  # "Remove" hides it from the participants and tells their sockets; delete would not
 
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        # Every field is read-only: no Save buttons; the list's actions remove and restore.
+        extra_context = {**(extra_context or {}), "show_save": False, "show_save_and_continue": False}
+        return super().changeform_view(request, object_id, form_url, extra_context)
+
+    @admin.display(description="conversation", ordering="conversation")
+    def chat(self, message):
+        return f"#{message.conversation_id}"
+
+    @admin.display(boolean=True, ordering="is_read")
+    def read(self, message):
+        return message.is_read
+
+    @admin.display(description="sent (UTC)", ordering="created_at")
+    def sent(self, message):
+        return message.created_at.strftime("%Y-%m-%d %H:%M")
+
     @admin.display(description="content")
     def excerpt(self, message):
-        return Truncator(message.content).chars(80)
+        return Truncator(message.content).chars(EXCERPT_CHARS)
 
     @admin.display(boolean=True, ordering="delivered_at")
     def delivered(self, message):

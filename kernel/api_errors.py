@@ -6,6 +6,7 @@ would reach it as undefined.
 
 from django.core.exceptions import RequestDataTooBig
 from django.http import JsonResponse
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
@@ -45,6 +46,17 @@ def error_body_exception_handler(exc, context):
 
 def not_found(request, exception=None):
     return JsonResponse({"error": "Not found"}, status=404)
+
+
+@csrf_exempt
+def unknown_route(request, path=""):
+    """The last URL pattern: any path no route matched, any method, is a JSON 404.
+
+    handler404 alone is not enough: with DEBUG on (scripts/serve's default) Django answers
+    an unmatched path with its HTML debug page instead. CSRF-exempt so a POST gets the 404,
+    not an HTML CSRF 403. The admin keeps its own HTML 404s (its URLs end in a catch-all).
+    """
+    return not_found(request)
 
 
 def server_error(request):

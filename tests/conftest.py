@@ -128,18 +128,55 @@ def wait_until_up(server: AsgiServer, timeout: float = 30.0) -> None:
 
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
-    """pytest-django's test databases, plus: close psycopg's pool before they are dropped.
+    """pytest-django's test databases, made droppable at the end of the run.
 
-    Pooled connections left open by worker threads would otherwise keep PostgreSQL from
-    dropping the test database at the end of the run.
+    PostgreSQL refuses to drop a database others are connected to ("being accessed by other
+    users"). Before pytest-django drops it: psycopg's pool (its idle connections) is closed, and
+    any connection still open on it, from a server process the tests started or a worker
+    thread, is terminated. pytest_sessionfinish below then checks the database is gone.
     """
-    yield
     from django.db import connections
 
+    _test_databases.update(
+        connection.settings_dict["NAME"] for connection in connections.all() if connection.vendor == "postgresql"
+    )
+    yield
     with django_db_blocker.unblock():
         for connection in connections.all():
             if hasattr(connection, "close_pool"):
                 connection.close_pool()
+            if connection.vendor == "postgresql":
+                _terminate_other_connections(connection)
+
+
+_test_databases: set[str] = set()
+
+
+def _terminate_other_connections(connection) -> None:
+    with connection._nodb_cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+            [connection.settings_dict["NAME"]],
+        )
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Fail the run if a PostgreSQL test database was left behind (it would break the next run)."""
+    if not _test_databases or session.config.getoption("reuse_db", False):
+        return  # --reuse-db keeps the database on purpose
+    import psycopg
+
+    params = settings.DATABASES["default"]
+    # A connection of its own: Django's are closed, and pytest-django blocks them here.
+    with psycopg.connect(
+        dbname="postgres", user=params.get("USER") or "postgres", password=params.get("PASSWORD") or None,
+        host=params.get("HOST") or "127.0.0.1", port=params.get("PORT") or 5432,
+    ) as admin:  # fmt: skip
+        rows = admin.execute("SELECT datname FROM pg_database WHERE datname = ANY(%s)", [sorted(_test_databases)])
+        left = [row[0] for row in rows.fetchall()]
+    if left:
+        print(f"\nERROR: test database(s) left behind after the run: {', '.join(left)}")
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 @pytest.fixture(scope="session")

@@ -98,6 +98,32 @@ def test_scalar_page_points_at_the_document(client):
     assert 'data-url="/doc"' in html and "@scalar/api-reference" in html
 
 
+EXTERNAL_URL = re.compile(r"""(?:src|href)\s*=\s*["']?((?:https?:)?//[^"'\s>]+)""", re.IGNORECASE)
+
+
+def test_scalar_loads_only_a_pinned_script_checked_by_its_hash(client):
+    html = client.get("/scalar").content.decode()
+    tags = re.findall(r"<(?:script|link)\b[^>]*>", html)
+    external = [tag for tag in tags if EXTERNAL_URL.search(tag)]
+    assert external, html  # the check sees the CDN script
+    assert EXTERNAL_URL.findall(html) == [EXTERNAL_URL.search(t).group(1) for t in external]
+    for tag in external:
+        url = EXTERNAL_URL.search(tag).group(1)
+        assert re.search(r"@\d+\.\d+\.\d+/", url), url  # an exact version, not "latest"
+        assert re.search(r'integrity="sha(384|512)-[A-Za-z0-9+/=]{40,}"', tag), tag
+        assert 'crossorigin="anonymous"' in tag, tag
+    # Scalar's default fonts would be a request with no hash.
+    assert '"withDefaultFonts": false' in html
+
+
+@pytest.mark.parametrize("path", ["/docs/swagger", "/docs/redoc"])
+def test_swagger_and_redoc_reference_no_other_host(client, path):
+    html = client.get(path).content.decode()
+    assert "<script" in html and EXTERNAL_URL.search('<script src="https://cdn.example/x.js">')  # the check works
+    assert EXTERNAL_URL.findall(html) == [], html
+    assert "fonts.googleapis" not in html and "fonts.gstatic" not in html
+
+
 @pytest.mark.parametrize("path", ["/docs/swagger", "/docs/redoc"])
 def test_swagger_and_redoc_are_served_offline(client, path):
     response = client.get(path)

@@ -43,6 +43,9 @@ class User(models.Model):
     class Meta:
         db_table = "users"
         ordering = ["clerk_id"]
+        # Not "users": the admin's sidebar also lists Django's own (admin accounts).
+        verbose_name = "BioSync user"
+        verbose_name_plural = "BioSync users"
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(status__in=["online", "offline"]), name="users_status_valid"
@@ -91,3 +94,4 @@ class WebhookDelivery(models.Model):
 
     class Meta:
         db_table = "users_webhook_deliveries"
+        verbose_name_plural = "webhook deliveries"

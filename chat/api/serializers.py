@@ -137,22 +137,43 @@ class MarkReadResponseSerializer(serializers.Serializer):
 
 
 class MessagesQuerySerializer(serializers.Serializer):
+    LIMIT_ERROR = f"Must be a whole number from 1 to {MESSAGES_MAX_LIMIT}."
+    ID_ERROR = "Must be a message id (a positive whole number)."
+
     limit = QueryIntegerField(
         required=False,
         min_value=1,
         default=MESSAGES_DEFAULT_LIMIT,
+        error_messages={"invalid": LIMIT_ERROR, "min_value": LIMIT_ERROR, "max_value": LIMIT_ERROR},
         help_text=f"How many messages (default {MESSAGES_DEFAULT_LIMIT}; more than {MESSAGES_MAX_LIMIT} "
         f"counts as {MESSAGES_MAX_LIMIT}).",
     )
     offset = QueryIntegerField(
-        required=False, min_value=0, default=0, help_text="How many messages to skip, in the reading direction."
+        required=False,
+        min_value=0,
+        default=0,
+        error_messages={"invalid": "Must be a whole number, 0 or more."},
+        help_text="How many messages to skip, in the reading direction.",
     )
     after = QueryIntegerField(
         required=False,
         min_value=1,
-        help_text="A message id: only newer messages, oldest first (catching up after a reconnect).",
+        error_messages={"invalid": ID_ERROR, "min_value": ID_ERROR},
+        help_text="A message id: only newer messages, oldest first (catching up after a reconnect). "
+        "Not together with `before`.",
     )
-    before = QueryIntegerField(required=False, min_value=1, help_text="A message id: only older messages (history).")
+    before = QueryIntegerField(
+        required=False,
+        min_value=1,
+        error_messages={"invalid": ID_ERROR, "min_value": ID_ERROR},
+        help_text="A message id: only older messages (history). Not together with `after`.",
+    )
+
+    def validate(self, attrs):
+        # Each pages in its own direction; together they would silently pick one.
+        if attrs.get("after") is not None and attrs.get("before") is not None:
+            raise serializers.ValidationError("Give before or after, not both.")
+        return attrs
 
 
 def conversation_data(conversation, me: str, *, online: set[str], nicknames: dict[str, str | None]) -> dict:

@@ -32,6 +32,8 @@ logger = logging.getLogger(__name__)
 
 # Keystrokes: logged only at DEBUG, or they would drown everything else.
 QUIET_EVENTS = {events.TYPING_START, events.TYPING_STOP}
+# An unknown event's name is echoed in its error, cut to this many characters.
+UNKNOWN_EVENT_NAME_SHOWN = 100
 
 
 def event(name: str, *, registered: bool = True):
@@ -141,6 +143,18 @@ class ChatNamespace(socketio.AsyncNamespace):
         recipient_id = await self._typing_target(sid, clerk_id, data)
         await typing.typing_stop(typist_id=clerk_id, recipient_id=recipient_id)
         return {"success": True}
+
+    async def trigger_event(self, event, *args):
+        if isinstance(event, str) and hasattr(self, f"on_{event}"):
+            return await super().trigger_event(event, *args)
+        return await self._unknown_event(event, *args)
+
+    async def _unknown_event(self, name, sid, data=None, *_ignored):
+        # python-socketio would ack an unknown event with nothing: a client typo would look like success.
+        shown = str(name)[:UNKNOWN_EVENT_NAME_SHOWN]
+        clerk_id = await self._user(sid)
+        log_event(logger, "socket.event", socket_event="unknown", sid=sid, user=clerk_id, outcome="unknown_event")
+        return await self._fail(sid, shown, data, ServiceError(f"Unknown event {shown!r}", code="unknown_event"))
 
     # --- helpers ---------------------------------------------------------------------------
     async def _user(self, sid) -> str | None:

@@ -9,6 +9,7 @@ from django.conf import settings
 from engineio import packet as eio_packet
 from engineio.payload import Payload
 
+from chat.realtime.frames import FRAME_MAX_BYTES, OversizeFrameGuard
 from chat.realtime.namespace import ChatNamespace
 from delivery import emitter
 
@@ -18,7 +19,7 @@ logger = logging.getLogger(__name__)
 
 # A long-polling client that reconnects flushes its whole outbox in one POST (the JS client
 # splits only by bytes). python-engineio refuses more than 16 packets per POST and drops
-# them all; the body stays bounded by max_http_buffer_size (1 MB) anyway.
+# them all; the body stays bounded by max_http_buffer_size (FRAME_MAX_BYTES) anyway.
 Payload.max_decode_packets = 1000
 
 
@@ -156,6 +157,7 @@ def build_server() -> socketio.AsyncServer:
         cors_allowed_origins=list(settings.CORS_ORIGIN),
         cors_credentials=True,
         serializer=JsonPacket,
+        max_http_buffer_size=FRAME_MAX_BYTES,
         logger=False,
         engineio_logger=False,
     )
@@ -196,4 +198,4 @@ class _SizedPollingResponses:
 
 
 sio = build_server()
-asgi_app = _SizedPollingResponses(socketio.ASGIApp(sio, socketio_path=SOCKETIO_PATH))
+asgi_app = OversizeFrameGuard(_SizedPollingResponses(socketio.ASGIApp(sio, socketio_path=SOCKETIO_PATH)))

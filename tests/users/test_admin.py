@@ -165,3 +165,10 @@ def test_view_only_staff_cannot_suspend(client, make_user):
     _act(client, "suspend_users", [ann], reason="spam")
     ann.refresh_from_db()
     assert ann.suspended_at is None
+
+
+def test_the_sidebar_names_each_model_once_and_spells_them_right(client, moderator):
+    html = client.get("/admin/").content.decode()
+    assert "Webhook deliveries" in html and "deliverys" not in html
+    assert "BioSync users" in html
+    assert html.count(">Users<") == 1  # Django's own admin accounts

@@ -66,7 +66,8 @@ def test_create_profile_as_the_frontend_does(api_as):
 
 def test_create_profile_with_profile_fields_and_defaults(api_as):
     body = api_as("user_new2").post(
-        "/users", {"username": "bob", "fullName": "Bob B", "email": "bob@example.com"}, format="json"
+        "/users", {"isParalyzed": False, "username": "bob", "fullName": "Bob B", "email": "bob@example.com"},
+        format="json",
     ).json()
     assert body["isParalyzed"] is False
     assert (body["username"], body["fullName"], body["email"], body["profileImage"]) == (
@@ -87,11 +88,11 @@ def test_create_profile_twice_is_400(api_as, make_user):
         {"isParalyzed": "yes"},
         {"isParalyzed": 1},
         {"isParalyzed": None},
-        {"username": 5},
-        {"email": "not-an-email"},
-        {"profileImage": "javascript:alert(1)"},
-        {"fullName": "x" * 256},
-        {"username": "nul\x00byte"},
+        {"isParalyzed": True, "username": 5},
+        {"isParalyzed": True, "email": "not-an-email"},
+        {"isParalyzed": True, "profileImage": "javascript:alert(1)"},
+        {"isParalyzed": True, "fullName": "x" * 256},
+        {"isParalyzed": True, "username": "nul\x00byte"},
         ["isParalyzed"],
         "true",
     ],
@@ -137,6 +138,21 @@ def test_form_bodies_are_415(api_as):
     )
     assert response.status_code == 415
     assert "error" in response.json()
+
+
+def test_is_paralyzed_is_required_to_create_a_profile(api_as, document_schemas):
+    # The app picks the eye-tracking interface from it: the README and the OpenAPI document say required.
+    for body in ({}, {"username": "bob"}):
+        response = api_as("user_undecided").post("/users", body, format="json")
+        assert response.status_code == 400
+        assert response.json()["error"] == "isParalyzed: This field is required."
+    assert not User.objects.filter(pk="user_undecided").exists()
+    assert "isParalyzed" in document_schemas["ProfileCreateRequest"]["required"]
+
+
+@pytest.fixture
+def document_schemas(client):
+    return client.get("/doc").json()["components"]["schemas"]
 
 
 def test_unknown_fields_are_ignored(api_as):

@@ -68,7 +68,8 @@ class _ProfileFieldsInput(serializers.Serializer):
 
 
 class ProfileCreateSerializer(_ProfileFieldsInput):
-    isParalyzed = StrictBooleanField(required=False, default=False, source="is_paralyzed")
+    # Required: the app picks the eye-tracking interface from it, so it must never be guessed.
+    isParalyzed = StrictBooleanField(required=True, source="is_paralyzed")
 
 
 class ProfileUpdateSerializer(_ProfileFieldsInput):

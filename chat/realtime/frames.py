@@ -1,0 +1,69 @@
+"""The Socket.IO frame limit, and an answer instead of a dead socket for a WebSocket frame over it.
+
+python-engineio closes the whole session when a frame is longer than `max_http_buffer_size`,
+with nothing said to the client. Over WebSocket this guard sits in front of it: a text frame
+over the limit is dropped and answered the way a refused event is (`message_failed` or
+`error`, plus a failure ack when the frame asked for one), and the socket keeps working.
+What it cannot answer (the README lists it): frames over the ASGI server's own WebSocket
+limit (uvicorn closes with 1009 before we see them), binary frames, and long-polling POSTs
+over the limit (python-engineio answers 400 and ends the session).
+"""
+
+from __future__ import annotations
+
+import re
+
+import orjson
+
+from kernel import metrics
+from delivery import events
+
+# Set on purpose, equal to python-engineio's default and advertised to clients as `maxPayload`:
+# a send is at most MESSAGE_MAX_LENGTH characters, far below it, and the JS client splits
+# long-polling payloads at it.
+FRAME_MAX_BYTES = 1_000_000
+
+# engine.io MESSAGE "4", socket.io EVENT "2", an optional namespace, an optional ack id,
+# then the event name as the array's first string.
+_EVENT_HEAD = re.compile(r'^42(/[^,]{0,200},)?(\d{0,20})\["((?:[^"\\]|\\.){1,100})"')
+
+
+def refusal_frames(frame: str) -> list[str]:
+    """What an oversize text frame is answered with: a failure event, and the ack if one was asked."""
+    head = _EVENT_HEAD.match(frame[:400])
+    namespace, ack_id, name = (head.group(1) or "", head.group(2), head.group(3)) if head else ("", "", None)
+    error = f"Frame too large: the limit is {FRAME_MAX_BYTES} bytes"
+    details = {"maxBytes": FRAME_MAX_BYTES}
+    if name == events.SEND_MESSAGE:
+        metrics.send_failed("frame_too_large")
+        failed = [events.MESSAGE_FAILED, events.message_failed_payload(error, details, None)]
+    else:
+        failed = [events.ERROR, events.error_payload(name, error, details)]
+    frames = [f"42{namespace}{orjson.dumps(failed).decode()}"]
+    if ack_id:
+        frames.append(f"43{namespace}{ack_id}{orjson.dumps([events.failure_payload(error, details)]).decode()}")
+    return frames
+
+
+class OversizeFrameGuard:
+    """ASGI middleware in front of python-engineio (see the module docstring)."""
+
+    def __init__(self, app, max_bytes: int = FRAME_MAX_BYTES):
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "websocket":
+            return await self.app(scope, receive, send)
+
+        async def guarded_receive():
+            while True:
+                message = await receive()
+                text = message.get("text") if message["type"] == "websocket.receive" else None
+                # python-engineio measures a text frame in characters; so does this.
+                if text is None or len(text) <= self.max_bytes:
+                    return message
+                for frame in refusal_frames(text):
+                    await send({"type": "websocket.send", "text": frame})
+
+        return await self.app(scope, guarded_receive, send)
