@@ -39,7 +39,10 @@ def event(name: str, *, registered: bool = True):
         @functools.wraps(handler)
         async def run(self, sid, data=None, *_ignored):
             started, outcome, clerk_id = time.perf_counter(), "ok", None
-            async with self._locks.setdefault(sid, asyncio.Lock()):
+            lock = self._lock_of(sid)
+            if lock is None:
+                return None  # the socket is gone: nobody to answer
+            async with lock:
                 try:
                     clerk_id = await self._user(sid)
                     if registered and clerk_id is None:
@@ -139,6 +142,15 @@ class ChatNamespace(socketio.AsyncNamespace):
         return {"success": True}
 
     # --- helpers ---------------------------------------------------------------------------
+    def _lock_of(self, sid) -> asyncio.Lock | None:
+        """The socket's FIFO lock; None once the socket is gone. An event that started before
+        the disconnect but runs after `on_disconnect` dropped the lock must not create a new
+        one: nothing would ever drop it."""
+        lock = self._locks.get(sid)
+        if lock is None and self.server.manager.is_connected(sid, self.namespace):
+            lock = self._locks[sid] = asyncio.Lock()
+        return lock
+
     async def _user(self, sid) -> str | None:
         return (await self.get_session(sid)).get("clerk_id")
 
