@@ -49,7 +49,8 @@ async def _write_all() -> None:
             outcomes = await call(_write, [request for request, _ in batch])
         except Exception:
             logger.exception("writing a batch of %d send(s) failed", len(batch))
-            outcomes = [ServiceError("Internal error; try again", code="internal")] * len(batch)
+            # One instance each: an exception raised in several tasks would share (and grow) one traceback.
+            outcomes = [ServiceError("Internal error; try again", code="internal") for _ in batch]
         for (_, future), outcome in zip(batch, outcomes):
             if not future.done():  # its socket may be gone
                 future.set_result(outcome)
