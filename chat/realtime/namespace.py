@@ -30,6 +30,8 @@ logger = logging.getLogger(__name__)
 
 # Keystrokes: logged only at DEBUG, or they would drown everything else.
 QUIET_EVENTS = {events.TYPING_START, events.TYPING_STOP}
+# How long a typing partner once checked is taken as allowed without asking the database again.
+TYPING_RECHECK_SECONDS = 1.0
 
 
 def event(name: str, *, registered: bool = True):
@@ -163,20 +165,26 @@ class ChatNamespace(socketio.AsyncNamespace):
         except Exception:
             await self.leave_room(sid, room)
             raise
-        await self.save_session(sid, {"clerk_id": identity.clerk_id, "typing_ok": []})
+        await self.save_session(sid, {"clerk_id": identity.clerk_id, "typing_ok": {}})
 
     async def _typing_target(self, sid, clerk_id, data) -> str:
         recipient_id = payloads.typing(data, clerk_id)
         async with self.session(sid) as session:
-            if recipient_id in session["typing_ok"]:
+            checked = session["typing_ok"]
+            now = time.monotonic()
+            if now - checked.get(recipient_id, -TYPING_RECHECK_SECONDS) < TYPING_RECHECK_SECONDS:
                 await call(ratelimit.check, ratelimit.TYPING, clerk_id)
                 return recipient_id
             await call(
                 ratelimit.guarded, ratelimit.TYPING, clerk_id, services.typing_partner_check,
                 sender_id=clerk_id, recipient_id=recipient_id,
             )  # fmt: skip
-            # Remembered per socket so a typist's keystrokes do not each cost a query.
-            session["typing_ok"] = [*session["typing_ok"][-49:], recipient_id]
+            # Remembered per socket for a moment, so a typist's keystrokes do not each cost a
+            # query, yet a suspension (of either side) stops the indicators within that moment.
+            checked.pop(recipient_id, None)
+            checked[recipient_id] = now
+            while len(checked) > 50:
+                checked.pop(next(iter(checked)))
         return recipient_id
 
     async def _answer(self, sid, name: str, payload: dict) -> dict:

@@ -8,7 +8,7 @@ from biosync.errors import ServiceError
 from biosync.logging import log_event
 from chat.realtime import presence
 from chat.services.receipts import messages_mark_delivered
-from users.models import User
+from chat.services.storage import chat_states
 
 logger = logging.getLogger(__name__)
 
@@ -34,10 +34,13 @@ def socket_connect(*, clerk_id: str, sid: str) -> None:
     from users.selectors import user_connect_refusal
     from users.services import user_presence_refresh
 
+    # Presence first, the check after: a suspension committing meanwhile either is seen here,
+    # or finds this socket in presence when it disconnects the user's sockets after its commit.
+    presence.socket_connected(clerk_id, sid)
     refusal = user_connect_refusal(clerk_id=clerk_id)
     if refusal is not None:
+        presence.socket_disconnected(clerk_id, sid)
         raise ServiceError(refusal, code="account_disabled")
-    presence.socket_connected(clerk_id, sid)
     # Every time, not only for the first socket: it also repairs a status a crash left wrong.
     user_presence_refresh(clerk_id=clerk_id)
     messages_mark_delivered(recipient_id=clerk_id)
@@ -68,7 +71,11 @@ def typing_partner_check(*, sender_id: str, recipient_id: str) -> None:
     """Typing indicators go only where a message could."""
     if sender_id == recipient_id:
         raise ServiceError("Cannot type to yourself", code="self")
-    recipient = User.objects.filter(clerk_id=recipient_id).only("is_active", "suspended_at").first()
+    states = chat_states(sender_id, recipient_id)
+    sender, recipient = states.get(sender_id), states.get(recipient_id)
+    if sender is not None and not sender.can_chat:
+        # A socket can outlive its user's suspension by a moment (or on a process the disconnect did not reach).
+        raise ServiceError("Your account cannot send messages", code="sender_suspended")
     if recipient is None:
         raise ServiceError("Recipient not found", code="unknown_recipient")
     if not recipient.can_chat:
