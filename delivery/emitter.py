@@ -13,7 +13,6 @@ to the loop for every emit, which cost more CPU than the emit itself.
 """
 
 import asyncio
-import concurrent.futures
 import logging
 import threading
 from typing import NamedTuple
@@ -80,8 +79,8 @@ def _running_loop():
     return loop if loop is not None and loop.is_running() else None
 
 
-def _submit(job) -> None:
-    """Queue `job` (an async callable) behind every emit handed over before it."""
+def _server_loop():
+    """The server's running loop (starting the emit queue on it), or None outside of it."""
     loop = _running_loop()
     if loop is None:
         with _start_lock:
@@ -90,6 +89,12 @@ def _submit(job) -> None:
                 # also starts the queue on the loop that runs the server.
                 async_to_sync(_start)()
         loop = _running_loop()
+    return loop
+
+
+def _submit(job) -> None:
+    """Queue `job` (an async callable) behind every emit handed over before it."""
+    loop = _server_loop()
     if loop is None:
         # Not a thread of the server's loop (no loop to queue on): hop and wait, as before.
         async def run():
@@ -214,36 +219,59 @@ async def emit_async(event: str, data: dict, *, room: str) -> None:
     _queue.put_nowait(_Emit(event, data, room, None))
 
 
+# How long a service's thread waits for a user's disconnects before going on without them.
+DISCONNECT_WAIT_SECONDS = 2.0
+_disconnecting: set[asyncio.Task] = set()  # held: a task nobody references can be garbage-collected
+
+
 async def _disconnect_sids(sids: list[str]) -> None:
-    for sid in sids:
-        # A sid on another process: the Redis manager publishes the disconnect to it.
-        await _server.disconnect(sid)
+    # All at once: each sends its socket the disconnect before running the handler, and one
+    # socket's slow handler must not keep the others connected. A sid on another process:
+    # the Redis manager publishes the disconnect to it.
+    results = await asyncio.gather(*(_server.disconnect(sid) for sid in sids), return_exceptions=True)
+    for result in results:
+        if isinstance(result, Exception):
+            logger.error("disconnecting a socket failed", exc_info=result)
+
+
+def _disconnect_apart(sids: list[str]) -> threading.Event:
+    """Run the disconnects as their own task, not in the emit queue: their handlers wait for
+    the socket's events in flight and write to the database, and every other emit of the
+    process would wait behind them."""
+    done = threading.Event()
+
+    async def run():
+        try:
+            await _disconnect_sids(sids)
+        finally:
+            done.set()
+
+    def start():
+        task = asyncio.get_running_loop().create_task(run())
+        _disconnecting.add(task)
+        task.add_done_callback(_disconnecting.discard)
+
+    loop = _server_loop()
+    if loop is None:
+        async_to_sync(run)()
+    else:
+        loop.call_soon_threadsafe(start)
+    return done
 
 
 def disconnect_user(clerk_id: str) -> int:
     """Disconnect every socket of a user on every process (suspension, deletion); returns how many.
 
-    Their disconnect handlers then update presence and status as for any disconnect. Like
-    every emit, call it from sync code after commit (`transaction.on_commit`): inside the
-    server it waits for the local disconnects (queued behind earlier emits), whose handlers
-    write the user's row.
+    Their disconnect handlers then update presence and status as for any disconnect. Call it
+    from sync code after commit (`transaction.on_commit`). Inside the server the sockets are
+    told at once; the caller waits for their handlers at most DISCONNECT_WAIT_SECONDS.
     """
     sids = leases.sids_of(clerk_id)
     if not sids:
         return 0
     if _server is not None:
-        done = concurrent.futures.Future()
-
-        async def job():
-            try:
-                await _disconnect_sids(sids)
-            except BaseException as exc:
-                done.set_exception(exc)
-                raise
-            done.set_result(None)
-
-        _submit(job)
-        done.result()
+        if not _disconnect_apart(sids).wait(DISCONNECT_WAIT_SECONDS):
+            logger.warning("disconnect handlers of %d socket(s) still running; not waiting for them", len(sids))
         return len(sids)
     manager = _external()
     if manager is None:

@@ -15,8 +15,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from delivery import emitter, events, leases
+from kernel.errors import ServiceError
 from kernel.logging import log_event
 from users.models import User, UserStatus
+from users.selectors import user_connect_refusal
 
 logger = logging.getLogger(__name__)
 
@@ -34,7 +36,14 @@ def status_of(clerk_id: str, online: set[str]) -> str:
 
 # --- sockets coming and going -------------------------------------------------------------------
 def user_socket_connected(*, clerk_id: str, sid: str) -> None:
+    """Record a socket of a user who may connect; raises ServiceError for one who may not."""
+    # The lease first, the check after: a suspension committing meanwhile either is seen here,
+    # or finds this socket among the user's leases when it disconnects them after its commit.
     leases.socket_connected(clerk_id, sid)
+    refusal = user_connect_refusal(clerk_id=clerk_id)
+    if refusal is not None:
+        leases.socket_disconnected(clerk_id, sid)
+        raise ServiceError(refusal, code="account_disabled")
     # Every time, not only for the first socket: it also repairs a status a crash left wrong.
     user_presence_refresh(clerk_id=clerk_id)
 

@@ -37,13 +37,15 @@ def user_create(*, clerk_id: str, is_paralyzed: bool = False, **profile) -> User
     fields = {name: profile[name] for name in PROFILE_FIELDS if profile.get(name) is not None}
     try:
         with transaction.atomic():
-            pending = PendingProfile.objects.filter(clerk_id=clerk_id).first()
-            if pending is not None:
+            # The pending row, inserted when missing, is also this clerk id's lock: a webhook
+            # racing this creation waits for it (see user_upsert_from_clerk).
+            pending, created = PendingProfile.objects.select_for_update().get_or_create(clerk_id=clerk_id)
+            if not created:
                 # Clerk's webhook came first: its profile fills what the caller left out.
                 for name in PROFILE_FIELDS:
                     fields.setdefault(name, getattr(pending, name))
                 fields["clerk_updated_at"] = pending.clerk_updated_at
-                pending.delete()
+            pending.delete()
             return User.objects.create(clerk_id=clerk_id, is_paralyzed=is_paralyzed, **fields)
     except IntegrityError as exc:
         raise ServiceError("User already exists", code="exists") from exc
@@ -183,8 +185,14 @@ def user_upsert_from_clerk(*, clerk_id: str, profile: dict, clerk_updated_at: in
     with transaction.atomic():
         user = User.objects.select_for_update().filter(clerk_id=clerk_id).first()
         target = user
-        if target is None:
+        if user is None:
             target, _ = PendingProfile.objects.select_for_update().get_or_create(clerk_id=clerk_id)
+            # user_create holds this row from its start to its commit: now that we hold it, a
+            # user created meanwhile is visible, and a profile kept pending would never be taken.
+            user = User.objects.select_for_update().filter(clerk_id=clerk_id).first()
+            if user is not None:
+                target.delete()
+                target = user
         stored = target.clerk_updated_at
         if clerk_updated_at is not None and stored is not None and clerk_updated_at < stored:
             return user

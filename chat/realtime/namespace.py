@@ -34,6 +34,8 @@ logger = logging.getLogger(__name__)
 QUIET_EVENTS = {events.TYPING_START, events.TYPING_STOP}
 # An unknown event's name is echoed in its error, cut to this many characters.
 UNKNOWN_EVENT_NAME_SHOWN = 100
+# How long a typing partner once checked is taken as allowed without asking the database again.
+TYPING_RECHECK_SECONDS = 1.0
 
 
 def event(name: str, *, registered: bool = True):
@@ -43,7 +45,10 @@ def event(name: str, *, registered: bool = True):
         @functools.wraps(handler)
         async def run(self, sid, data=None, *_ignored):
             started, outcome, clerk_id = time.perf_counter(), "ok", None
-            async with self._locks.setdefault(sid, asyncio.Lock()):
+            lock = self._lock_of(sid)
+            if lock is None:
+                return None  # the socket is gone: nobody to answer
+            async with lock:
                 try:
                     clerk_id = await self._user(sid)
                     if registered and clerk_id is None:
@@ -157,6 +162,15 @@ class ChatNamespace(socketio.AsyncNamespace):
         return await self._fail(sid, shown, data, ServiceError(f"Unknown event {shown!r}", code="unknown_event"))
 
     # --- helpers ---------------------------------------------------------------------------
+    def _lock_of(self, sid) -> asyncio.Lock | None:
+        """The socket's FIFO lock; None once the socket is gone. An event that started before
+        the disconnect but runs after `on_disconnect` dropped the lock must not create a new
+        one: nothing would ever drop it."""
+        lock = self._locks.get(sid)
+        if lock is None and self.server.manager.is_connected(sid, self.namespace):
+            lock = self._locks[sid] = asyncio.Lock()
+        return lock
+
     async def _user(self, sid) -> str | None:
         return (await self.get_session(sid)).get("clerk_id")
 
@@ -169,20 +183,26 @@ class ChatNamespace(socketio.AsyncNamespace):
         except Exception:
             await self.leave_room(sid, room)
             raise
-        await self.save_session(sid, {"clerk_id": identity.clerk_id, "typing_ok": []})
+        await self.save_session(sid, {"clerk_id": identity.clerk_id, "typing_ok": {}})
 
     async def _typing_target(self, sid, clerk_id, data) -> str:
         recipient_id = payloads.typing(data, clerk_id)
         async with self.session(sid) as session:
-            if recipient_id in session["typing_ok"]:
+            checked = session["typing_ok"]
+            now = time.monotonic()
+            if now - checked.get(recipient_id, -TYPING_RECHECK_SECONDS) < TYPING_RECHECK_SECONDS:
                 await call(ratelimit.check, ratelimit.TYPING, clerk_id)
                 return recipient_id
             await call(
                 ratelimit.guarded, ratelimit.TYPING, clerk_id, services.typing_partner_check,
                 sender_id=clerk_id, recipient_id=recipient_id,
             )  # fmt: skip
-            # Remembered per socket so a typist's keystrokes do not each cost a query.
-            session["typing_ok"] = [*session["typing_ok"][-49:], recipient_id]
+            # Remembered per socket for a moment, so a typist's keystrokes do not each cost a
+            # query, yet a suspension (of either side) stops the indicators within that moment.
+            checked.pop(recipient_id, None)
+            checked[recipient_id] = now
+            while len(checked) > 50:
+                checked.pop(next(iter(checked)))
         return recipient_id
 
     async def _answer(self, sid, name: str, payload: dict) -> dict:

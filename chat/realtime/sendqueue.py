@@ -50,6 +50,7 @@ async def _write_all() -> None:
             outcomes = await call(_write, [request for request, _ in batch])
         except Exception:
             logger.exception("writing a batch of %d send(s) failed", len(batch))
+            # One instance each: an exception raised in several tasks would share (and grow) one traceback.
             outcomes = [ServiceError("Internal error; try again", code="internal") for _ in batch]
         # The batch's events (each sender's message_sent first) leave before any ack does.
         await message_events_sent()

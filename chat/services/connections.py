@@ -4,17 +4,14 @@
 from __future__ import annotations
 
 from chat.services.receipts import messages_mark_delivered
+from chat.services.storage import chat_states
 from kernel.errors import ServiceError
-from users.models import User
 from users.presence import user_socket_connected, user_socket_disconnected
-from users.selectors import user_connect_refusal
 
 
 def socket_connect(*, clerk_id: str, sid: str) -> None:
-    """A socket proved its user: presence, `users.status`, and delivery of what waited offline."""
-    refusal = user_connect_refusal(clerk_id=clerk_id)
-    if refusal is not None:
-        raise ServiceError(refusal, code="account_disabled")
+    """A socket proved its user: presence (refused for a suspended or deleted user), `users.status`,
+    and delivery of what waited offline."""
     user_socket_connected(clerk_id=clerk_id, sid=sid)
     messages_mark_delivered(recipient_id=clerk_id)
 
@@ -27,7 +24,11 @@ def typing_partner_check(*, sender_id: str, recipient_id: str) -> None:
     """Typing indicators go only where a message could."""
     if sender_id == recipient_id:
         raise ServiceError("Cannot type to yourself", code="self")
-    recipient = User.objects.filter(clerk_id=recipient_id).only("is_active", "suspended_at").first()
+    states = chat_states(sender_id, recipient_id)
+    sender, recipient = states.get(sender_id), states.get(recipient_id)
+    if sender is not None and not sender.can_chat:
+        # A socket can outlive its user's suspension by a moment (or on a process the disconnect did not reach).
+        raise ServiceError("Your account cannot send messages", code="sender_suspended")
     if recipient is None:
         raise ServiceError("Recipient not found", code="unknown_recipient")
     if not recipient.can_chat:

@@ -71,8 +71,23 @@ def messages_mark_read(*, reader_id: str, message_ids: list[int]) -> tuple[list[
     return [message_id for message_id, _ in read], read_at
 
 
+def _unread_recount(*, reader_id: str, conversation: Conversation) -> None:
+    """Set the reader's unread count of the conversation to its messages still unread, not to 0.
+
+    A send that committed after our UPDATE of messages is unread and must stay counted. The
+    contact row is locked first (a send locks it too, after inserting its message): once we
+    hold it, every send that locked it before has committed and the COUNT (a new statement,
+    so a new snapshot) sees its message; every later send waits, and adds its +1 after our commit.
+    """
+    contact = Contact.objects.filter(owner_id=reader_id, contact_id=conversation.other_user_id(reader_id))
+    if not list(contact.select_for_update().values_list("pk", flat=True)):
+        return
+    unread = Message.objects.filter(recipient_id=reader_id, conversation=conversation, is_read=False).count()
+    contact.update(unread_count=unread)
+
+
 def conversation_mark_read(*, reader_id: str, conversation_id: int) -> tuple[list[int], object]:
-    """Mark every incoming message of a conversation read and reset the contact's unread count."""
+    """Mark every incoming message of a conversation read; the contact's unread count follows."""
     conversation = Conversation.objects.filter(pk=conversation_id).first()
     if conversation is None or not conversation.has_participant(reader_id):
         raise NotFoundError("Conversation not found")
@@ -81,9 +96,7 @@ def conversation_mark_read(*, reader_id: str, conversation_id: int) -> tuple[lis
         read = _mark_read(
             reader_id=reader_id, where_sql="conversation_id = %s", where_params=[conversation.pk], read_at=read_at
         )
-        Contact.objects.filter(owner_id=reader_id, contact_id=conversation.other_user_id(reader_id)).update(
-            unread_count=0
-        )
+        _unread_recount(reader_id=reader_id, conversation=conversation)
         if read:
             emitter.send_event_on_commit(_read_events(reader_id, read, read_at))
     return [message_id for message_id, _ in read], read_at

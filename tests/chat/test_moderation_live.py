@@ -10,12 +10,14 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import threading
 import uuid
 
 import aiohttp
 import pytest
 from channels.db import database_sync_to_async
 from django.contrib.auth import get_user_model
+from django.db import connection, transaction
 
 from chat.models import Message
 from chat.services import message_remove
@@ -74,12 +76,17 @@ class StaffSession:
         await self.http.close()
 
 
-@pytest.fixture
-async def staff(asgi_server):
+async def _staff_session(server) -> StaffSession:
     username = f"mod_{uuid.uuid4().hex[:8]}"
     await database_sync_to_async(get_user_model().objects.create_superuser)(username, f"{username}@example.com", PASSWORD)
-    session = StaffSession(asgi_server.url)
+    session = StaffSession(server.url)
     await session.login(username, PASSWORD)
+    return session
+
+
+@pytest.fixture
+async def staff(asgi_server):
+    session = await _staff_session(asgi_server)
     yield session
     await session.close()
 
@@ -222,3 +229,72 @@ async def test_a_live_send_writes_no_message_text_to_the_server_log(asgi_server,
 
 def uuid_part(text: str) -> str:
     return text.rsplit(" ", 1)[1]
+
+
+class RowLock:
+    """A transaction of the test holding one row's lock (SELECT … FOR UPDATE) until released."""
+
+    def __init__(self, model, pk):
+        self.locked, self._release = threading.Event(), threading.Event()
+        self._thread = threading.Thread(target=self._hold, args=(model, pk), daemon=True)
+        self._thread.start()
+        assert self.locked.wait(10)
+
+    def _hold(self, model, pk) -> None:
+        try:
+            with transaction.atomic():
+                model.objects.select_for_update().get(pk=pk)
+                self.locked.set()
+                self._release.wait(30)
+        finally:
+            connection.close()
+
+    def release(self) -> None:
+        self._release.set()
+        self._thread.join(10)
+
+
+def _someone_waits_for_a_lock() -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE cardinality(pg_blocking_pids(pid)) > 0")
+        return cursor.fetchone()[0] > 0
+
+
+@pytest.mark.postgres
+async def test_a_suspension_whose_disconnect_handler_is_stuck_delays_no_one_else(asgi_server_factory, pair, make_user):
+    # A server of its own: a server caches content type ids, which the flush between tests
+    # renews, and the admin's log entry of a second suspension would point at a stale one.
+    server = asgi_server_factory()
+    staff = await _staff_session(server)
+    (ann, bob), cat = pair, await database_sync_to_async(make_user)("cat")
+    clients = [Client(server.url) for _ in range(3)]
+    ann_phone, bob_phone, cat_phone = clients
+    for client, user in zip(clients, (ann, bob, cat)):
+        await client.connect()
+        await client.register(user.clerk_id)
+    waiting = await bob_phone.send(ann.clerk_id, "read me")
+    # Ann's read of that message waits for the row's lock: her socket's disconnect handler,
+    # queued behind her events, will wait as long.
+    lock = await database_sync_to_async(RowLock, thread_sensitive=False)(Message, waiting["messageId"])
+    try:
+        await ann_phone.emit("mark_as_read", {"messageIds": [waiting["messageId"]]})
+        deadline = asyncio.get_running_loop().time() + 10
+        while not await database_sync_to_async(_someone_waits_for_a_lock)():
+            assert asyncio.get_running_loop().time() < deadline, "ann's read never reached the lock"
+            await asyncio.sleep(0.02)
+
+        suspension = asyncio.create_task(
+            staff.action("/admin/users/user/", "suspend_users", [ann.clerk_id], reason="Spam")
+        )
+        await asyncio.wait_for(ann_phone.disconnected.wait(), 1)
+        # Meanwhile a message between two other users is delivered at once,
+        ack = await bob_phone.send(cat.clerk_id, "still flowing")
+        assert (await cat_phone.next("receive_message", timeout=1))["messageId"] == ack["messageId"]
+        # and the moderator's request is answered without waiting for the stuck handler.
+        assert "Suspended 1 user(s)." in await asyncio.wait_for(suspension, 5)
+    finally:
+        await database_sync_to_async(lock.release, thread_sensitive=False)()
+        await staff.close()
+        for client in clients:
+            await client.close()
+        server.stop()
