@@ -6,7 +6,7 @@ fixed clientMessageId, which message_send treats as a retry the second time.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from biosync.errors import ServiceError
 from chat.services import message_send, messages_mark_read

@@ -15,9 +15,15 @@ from biosync import metrics
 from biosync.errors import ServiceError
 from chat.models import Message
 from chat.realtime import emitter, presence
-from chat.services.messages import MessageSendResult, _status_of, _validate_send, announcements, message_send, retry_result
+from chat.services.messages import (
+    MessageSendResult,
+    _status_of,
+    _validate_send,
+    announcements,
+    message_send,
+    retry_result,
+)
 from chat.services.storage import PREVIEW_LENGTH, chat_states, message_store, messages_store_many, write_block
-
 
 logger = logging.getLogger(__name__)
 

@@ -19,9 +19,9 @@ from django.contrib.auth import get_user_model
 
 from chat.models import Message
 from chat.services import message_remove
+from tests.chat.realtime.client import Client
 from users.models import User
 from users.services import user_suspend
-from tests.chat.realtime.client import Client
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
