@@ -61,12 +61,16 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "channels",
+    "django_prometheus",
     "users",
     "contacts",
     "chat",
 ]
 
+# django-prometheus's Before/After pair wraps the whole chain: request counts and latencies by
+# view, method and status, served at /metrics with the chat metrics.
 MIDDLEWARE = [
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "biosync.middleware.request_log_middleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -77,6 +81,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "biosync.urls"
@@ -126,6 +131,9 @@ elif _db["ENGINE"] == "django.db.backends.sqlite3":
     # pytest-django would otherwise use an in-memory database that a live server process
     # started by the tests could not see.
     _db["TEST"] = {"NAME": str(Path(_db["NAME"]).with_name("test_" + Path(_db["NAME"]).name))}
+
+# The same backends wrapped by django-prometheus: connections, queries, their time and errors.
+_db["ENGINE"] = _db["ENGINE"].replace("django.db.backends.", "django_prometheus.db.backends.")
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -7,7 +7,6 @@ from django.utils.text import Truncator
 from chat import services
 from chat.models import Conversation, Message
 
-
 # The list's content column: a preview that fits one line beside the other columns at 1280 px.
 EXCERPT_CHARS = 40
 

@@ -6,12 +6,12 @@ fixed clientMessageId, which message_send treats as a retry the second time.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
-from kernel.errors import ServiceError
 from chat.services import message_send, messages_mark_read
 from contacts.models import Contact
 from contacts.services import contact_add
+from kernel.errors import ServiceError
 from users.models import User
 from users.services import user_create
 

@@ -8,11 +8,11 @@ from django.db.models import Count, Min, Q
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
+from chat.models import Conversation, Message
 from kernel.errors import NotFoundError
 from kernel.timestamps import iso_z
-from chat.models import Conversation, Message
-from users.presence import online_ids
 from users.models import User, UserStatus
+from users.presence import online_ids
 
 
 def _participant(user: User) -> dict:

@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from django.db.models import Count, F, IntegerField, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 
-from kernel.timestamps import IsoZ
 from chat.models import Conversation, Message
 from contacts.models import Contact
 from contacts.selectors import nicknames_of
+from kernel.timestamps import IsoZ
 from users.models import User
 
 MESSAGES_DEFAULT_LIMIT = 50

@@ -3,9 +3,9 @@
 from django import forms
 from django.contrib import admin
 
-from kernel.errors import ServiceError
 from contacts import services
 from contacts.models import Contact
+from kernel.errors import ServiceError
 
 
 class ContactAddForm(forms.ModelForm):

@@ -2,9 +2,8 @@
 
 from django.db.models import F
 
-from kernel.timestamps import IsoZ
 from contacts.models import Contact
-
+from kernel.timestamps import IsoZ
 
 # What GET /contacts shows of a contact row and of the contact's profile; timestamps already
 # written as the API writes them (`*_iso`, see kernel.timestamps.IsoZ).

@@ -2,8 +2,8 @@
 
 from django.db import IntegrityError, transaction
 
-from kernel.errors import NotFoundError, ServiceError
 from contacts.models import Contact
+from kernel.errors import NotFoundError, ServiceError
 from users.models import User
 
 

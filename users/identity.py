@@ -9,14 +9,12 @@ Nothing else in the project reads headers, tokens or payload ids to decide who s
 
 from __future__ import annotations
 
-import json
 import logging
+import math
 import re
-import threading
 import time
-import urllib.request
-from urllib.parse import parse_qs
 from dataclasses import dataclass, field
+from urllib.parse import parse_qs
 
 import jwt
 from cryptography.hazmat.primitives import serialization
@@ -82,53 +80,61 @@ class _PemKey:
         return cls._key
 
 
-class _JwksCache:
-    """Clerk's JWKS, fetched on first use, kept, and refetched when a token names an unknown kid."""
+class _JwksRefetchTooSoon(jwt.PyJWKClientError):
+    """The JWKS was fetched (or tried) less than JWKS_MIN_REFETCH_SECONDS ago."""
+
+
+class _ClerkJwksClient(jwt.PyJWKClient):
+    """Clerk's JWKS, fetched on first use and kept: PyJWKClient refetches it when a token names an
+    unknown kid. Every attempt, failed ones included, starts the wait before the next one, so an
+    outage does not turn each forged token into a request either; a failed fetch keeps the cache.
+    """
 
     def __init__(self, url: str):
+        # Never expires: new keys come through the unknown-kid refetch, and cached keys keep
+        # working while Clerk is unreachable. PyJWKClient's own cooldown counts only successful
+        # fetches; fetch_data applies ours.
+        super().__init__(
+            url,
+            lifespan=math.inf,
+            cooldown_duration=0,
+            timeout=JWKS_FETCH_TIMEOUT_SECONDS,
+            headers={"Accept": "application/json"},
+        )
         self.url = url
-        self.keys: dict[str, object] = {}
-        self.fetches = 0
-        self._last_fetch: float | None = None
-        self._lock = threading.Lock()
+        self._last_attempt: float | None = None
+
+    def fetch_data(self):
+        now = time.monotonic()
+        if self._last_attempt is not None and now - self._last_attempt < JWKS_MIN_REFETCH_SECONDS:
+            raise _JwksRefetchTooSoon("JWKS fetched too recently")
+        self._last_attempt = now
+        try:
+            return super().fetch_data()
+        except (jwt.PyJWTError, ValueError) as exc:
+            logger.error("fetching the Clerk JWKS from %s failed: %s", self.uri, exc)
+            raise
 
     def key(self, kid: str):
-        key = self.keys.get(kid)
-        if key is not None:
-            return key
-        with self._lock:
-            key = self.keys.get(kid)
-            due = self._last_fetch is None or time.monotonic() - self._last_fetch >= JWKS_MIN_REFETCH_SECONDS
-            if key is None and due:
-                self._fetch()
-                key = self.keys.get(kid)
-        if key is None:
+        try:
+            key = self.get_signing_key(kid).key
+        except (jwt.PyJWTError, ValueError) as exc:
+            raise IdentityError("Invalid session token: unknown signing key") from exc
+        if not isinstance(key, rsa.RSAPublicKey):
             raise IdentityError("Invalid session token: unknown signing key")
         return key
 
-    def _fetch(self) -> None:
-        self._last_fetch = time.monotonic()
-        self.fetches += 1
-        try:
-            request = urllib.request.Request(self.url, headers={"Accept": "application/json"})
-            with urllib.request.urlopen(request, timeout=JWKS_FETCH_TIMEOUT_SECONDS) as response:
-                jwks = jwt.PyJWKSet.from_dict(json.loads(response.read()))
-        except (OSError, ValueError, jwt.PyJWTError) as exc:
-            # Keep the keys we had: a Clerk outage must not sign everyone out.
-            logger.error("fetching the Clerk JWKS from %s failed: %s", self.url, exc)
-            return
-        self.keys = {
-            jwk.key_id: jwk.key for jwk in jwks.keys if jwk.key_id and isinstance(jwk.key, rsa.RSAPublicKey)
-        }
+
+_jwks: _ClerkJwksClient | None = None
 
 
-_jwks: _JwksCache | None = None
-
-
-def jwks_cache() -> _JwksCache:
+def jwks_cache() -> _ClerkJwksClient:
     global _jwks
     if _jwks is None or _jwks.url != settings.CLERK_JWKS_URL:
-        _jwks = _JwksCache(settings.CLERK_JWKS_URL)
+        try:
+            _jwks = _ClerkJwksClient(settings.CLERK_JWKS_URL)
+        except jwt.PyJWKClientError as exc:  # not an http(s) URL
+            raise IdentityError(f"Server's CLERK_JWKS_URL is not usable: {exc}") from exc
     return _jwks
 
 

@@ -84,6 +84,9 @@ class PendingProfile(models.Model):
     class Meta:
         db_table = "users_pending_profiles"
 
+    def __str__(self):
+        return self.clerk_id
+
 
 class WebhookDelivery(models.Model):
     """A Clerk (Svix) webhook applied, by its `svix-id`: the same delivery twice is a replay."""
@@ -95,3 +98,6 @@ class WebhookDelivery(models.Model):
     class Meta:
         db_table = "users_webhook_deliveries"
         verbose_name_plural = "webhook deliveries"
+
+    def __str__(self):
+        return f"{self.event_type} {self.svix_id}"

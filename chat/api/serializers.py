@@ -1,9 +1,9 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from chat.selectors import MESSAGES_DEFAULT_LIMIT, MESSAGES_MAX_LIMIT
 from kernel.api import IsoDateTimeField, QueryIntegerField
 from kernel.timestamps import iso_z
-from chat.selectors import MESSAGES_DEFAULT_LIMIT, MESSAGES_MAX_LIMIT
 from users.api.serializers import UserStatusMixin
 from users.presence import status_of
 

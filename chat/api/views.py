@@ -2,8 +2,6 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import viewsets
 from rest_framework.response import Response
 
-from kernel.api import BAD_REQUEST, ID_SCHEMA, UNAUTHORIZED, error_response, parse_id, validated
-from kernel.errors import NotFoundError
 from chat import selectors, services
 from chat.api.examples import CONVERSATIONS_RESPONSE, MESSAGES_RESPONSE, READ_RESPONSE
 from chat.api.serializers import (
@@ -13,6 +11,8 @@ from chat.api.serializers import (
     message_data,
     other_user_data,
 )
+from kernel.api import BAD_REQUEST, ID_SCHEMA, UNAUTHORIZED, error_response, parse_id, validated
+from kernel.errors import NotFoundError
 from users.models import CLERK_ID_PATTERN, valid_clerk_id
 from users.presence import online_ids
 

@@ -15,8 +15,8 @@ import re
 
 import orjson
 
-from kernel import metrics
 from delivery import events
+from kernel import metrics
 
 # Set on purpose, equal to python-engineio's default and advertised to clients as `maxPayload`:
 # a send is at most MESSAGE_MAX_LENGTH characters, far below it, and the JS client splits

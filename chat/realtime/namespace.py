@@ -17,15 +17,15 @@ import socketio
 from django.utils import timezone
 from socketio.exceptions import ConnectionRefusedError
 
+from chat import services
+from chat.realtime import heartbeat, payloads, sendqueue
+from chat.realtime.db import call
+from chat.services import typing
+from chat.services.messages import SendRequest
+from delivery import events, ratelimit
 from kernel import metrics
 from kernel.errors import ServiceError
 from kernel.logging import log_event
-from chat import services
-from delivery import events, ratelimit
-from chat.realtime import heartbeat, payloads, sendqueue
-from chat.services import typing
-from chat.realtime.db import call
-from chat.services.messages import SendRequest
 from users.identity import Identity, IdentityError, socket_identity_at_connect, socket_identity_at_register
 
 logger = logging.getLogger(__name__)

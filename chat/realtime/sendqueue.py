@@ -13,12 +13,11 @@ import logging
 
 from django.conf import settings
 
+from chat.realtime.db import call
+from chat.services.messages import Outcome, SendRequest, message_events_sent, messages_send_many
+from delivery import ratelimit
 from kernel import metrics
 from kernel.errors import ServiceError
-from delivery import ratelimit
-from chat.realtime.db import call
-from chat.services.messages import Outcome, SendRequest, messages_send_many
-from chat.services.messages import message_events_sent
 
 logger = logging.getLogger(__name__)
 

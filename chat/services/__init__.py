@@ -12,12 +12,12 @@ from chat.services.connections import (
 from chat.services.conversations import conversation_get_or_create, conversation_open
 from chat.services.messages import MessageSendResult, SendRequest, message_send, messages_send_many
 from chat.services.moderation import message_remove, message_restore
-from chat.services.rules import message_ids_validate, message_text_validate
 from chat.services.receipts import (
     conversation_mark_read,
     messages_mark_delivered,
     messages_mark_read,
 )
+from chat.services.rules import message_ids_validate, message_text_validate
 
 __all__ = [
     "MessageSendResult",

@@ -16,14 +16,13 @@ from datetime import datetime
 from django.db import DatabaseError
 from django.utils import timezone
 
-from kernel import metrics
-from kernel.errors import ServiceError
 from chat.models import Message
-from delivery import emitter, events, leases
 from chat.services import recent_sends
 from chat.services.rules import message_send_validate, message_status
 from chat.services.storage import PREVIEW_LENGTH, chat_states, messages_store, write_block
-
+from delivery import emitter, events, leases
+from kernel import metrics
+from kernel.errors import ServiceError
 
 logger = logging.getLogger(__name__)
 

@@ -7,12 +7,12 @@ import logging
 from django.db import transaction
 from django.utils import timezone
 
-from kernel.errors import NotFoundError
-from kernel.logging import log_event
 from chat.models import Conversation, Message
-from delivery import emitter, events
 from chat.services.storage import PREVIEW_LENGTH
 from contacts.models import Contact
+from delivery import emitter, events
+from kernel.errors import NotFoundError
+from kernel.logging import log_event
 
 logger = logging.getLogger(__name__)
 

@@ -9,12 +9,12 @@ from django.db.models import F
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
-from kernel.errors import NotFoundError
 from chat.models import Conversation, Message
-from delivery import emitter, events
 from chat.services.rules import message_ids_validate
 from chat.services.storage import db_time
 from contacts.models import Contact
+from delivery import emitter, events
+from kernel.errors import NotFoundError
 
 
 def _mark_read(*, reader_id: str, where_sql: str, where_params: list, read_at) -> list[tuple[int, str]]:

@@ -2,7 +2,6 @@ from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiRespo
 from rest_framework import viewsets
 from rest_framework.response import Response
 
-from kernel.api import BAD_REQUEST, ID_SCHEMA, UNAUTHORIZED, error_response, parse_id, validated
 from contacts import selectors, services
 from contacts.api.serializers import (
     ContactCreateSerializer,
@@ -12,6 +11,7 @@ from contacts.api.serializers import (
     SuccessSerializer,
     contact_data,
 )
+from kernel.api import BAD_REQUEST, ID_SCHEMA, UNAUTHORIZED, error_response, parse_id, validated
 from users.presence import online_ids
 
 CONTACT_EXAMPLE = {

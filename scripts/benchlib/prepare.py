@@ -11,12 +11,12 @@ a small entry file binds its two ports to 127.0.0.1 instead of every interface.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import shutil
 import subprocess
 import sys
 import tarfile
-import io
 from pathlib import Path
 
 # The old monorepo's root package.json `catalog:` versions.

@@ -24,7 +24,7 @@ class Scenario:
     kind: str = "chat"  # chat | idle | rest
 
     @classmethod
-    def parse(cls, text: str) -> "Scenario":
+    def parse(cls, text: str) -> Scenario:
         text = text.strip().lower()
         m = re.fullmatch(r"(idle|rest)(\d*)", text)
         if m:

@@ -41,7 +41,7 @@ def probe(env: dict, cwd=ROOT) -> dict:
 
 def test_defaults_are_the_embedded_setup(tmp_path):
     config = probe({}, cwd=tmp_path)
-    assert config["engine"] == "django.db.backends.sqlite3"
+    assert config["engine"] == "django_prometheus.db.backends.sqlite3"
     assert config["port_http"] == 3000 and config["socket_port"] == 3002
     assert config["cors"] == ["http://localhost:3001"]
     assert config["redis"] == "" and config["layer"] == "channels.layers.InMemoryChannelLayer"
@@ -51,12 +51,12 @@ def test_defaults_are_the_embedded_setup(tmp_path):
 
 
 def test_empty_database_url_means_the_embedded_default(tmp_path):
-    assert probe({"DATABASE_URL": ""}, cwd=tmp_path)["engine"] == "django.db.backends.sqlite3"
+    assert probe({"DATABASE_URL": ""}, cwd=tmp_path)["engine"] == "django_prometheus.db.backends.sqlite3"
 
 
 def test_postgres_url_uses_psycopg_with_a_pool():
     config = probe({"DATABASE_URL": "postgres://bob:pw@db.example:6543/chat"})
-    assert config["engine"] == "django.db.backends.postgresql"
+    assert config["engine"] == "django_prometheus.db.backends.postgresql"
     assert (config["name"], config["host"], config["port"]) == ("chat", "db.example", 6543)
     assert config["pool"]["max_size"] >= 4
     assert config["conn_max_age"] == 0
@@ -65,7 +65,7 @@ def test_postgres_url_uses_psycopg_with_a_pool():
 def test_sqlite_url_path(tmp_path):
     path = tmp_path / "other.sqlite3"
     config = probe({"DATABASE_URL": f"sqlite:///{path}"})
-    assert config["engine"] == "django.db.backends.sqlite3" and config["name"] == str(path)
+    assert config["engine"] == "django_prometheus.db.backends.sqlite3" and config["name"] == str(path)
 
 
 def test_variables_take_effect():

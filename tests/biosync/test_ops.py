@@ -69,6 +69,28 @@ def test_stored_messages_are_counted_once_and_metrics_are_served(client, make_us
         assert name in text
 
 
+@pytest.mark.django_db
+def test_http_and_database_metrics_count_each_request_and_query(client, make_user):
+    """django-prometheus: requests by view, method and status; queries by database vendor."""
+    make_user("ann")
+    view = {"view": "contacts", "method": "GET", "status": "200"}
+    requests = _sample("django_http_responses_total_by_status_view_method_total", **view)
+    queries = sum(
+        _sample("django_db_execute_total", alias="default", vendor=vendor) for vendor in ("sqlite", "postgresql")
+    )
+
+    assert client.get("/contacts", HTTP_X_CLERK_ID="ann").status_code == 200
+
+    assert _sample("django_http_responses_total_by_status_view_method_total", **view) == requests + 1
+    assert sum(
+        _sample("django_db_execute_total", alias="default", vendor=vendor) for vendor in ("sqlite", "postgresql")
+    ) > queries
+    text = client.get("/metrics").content.decode()
+    for name in ("django_http_requests_latency_seconds_by_view_method", "django_db_query_duration_seconds",
+                 "biosync_messages_stored_total"):
+        assert name in text
+
+
 async def _live_samples(server) -> dict:
     from prometheus_client.parser import text_string_to_metric_families
 

@@ -16,7 +16,7 @@ import pytest
 from django.conf import settings
 
 from tests.chat.realtime.client import Client
-from tests.conftest import ROOT, AsgiServer, wait_until_up, free_port, shared_database_url
+from tests.conftest import ROOT, AsgiServer, free_port, shared_database_url, wait_until_up
 
 
 @pytest.fixture

@@ -7,10 +7,10 @@ from django.contrib.admin.models import LogEntry
 from django.contrib.admin.utils import quote
 from django.contrib.auth import get_user_model
 
-from kernel.errors import NotFoundError, ServiceError
 from chat.models import Message
 from chat.services import message_remove, message_restore, message_send
 from contacts.models import Contact
+from kernel.errors import NotFoundError, ServiceError
 from users.selectors import user_connect_refusal
 from users.services import user_suspend, user_unsuspend
 

@@ -21,9 +21,9 @@ from django.db import connection, transaction
 
 from chat.models import Message
 from chat.services import message_remove
+from tests.chat.realtime.client import Client
 from users.models import User
 from users.services import user_suspend
-from tests.chat.realtime.client import Client
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -3,12 +3,12 @@
 import pytest
 from django.utils import timezone
 
-from kernel.errors import ServiceError
 from chat.models import Conversation, Message
 from chat.services import message_send
 from chat.services.messages import SendRequest, messages_send_many
 from chat.services.storage import PREVIEW_LENGTH, messages_store
 from contacts.models import Contact
+from kernel.errors import ServiceError
 from tests.chat.test_models import run_concurrently
 from users.services import user_suspend
 

@@ -94,11 +94,10 @@ def test_list_makes_the_same_number_of_queries_for_1_and_50_contacts(api_as, mak
 
 def test_list_is_byte_for_byte_what_contact_serializer_writes(api_as, make_user, mark_online):
     """GET /contacts builds its rows without ContactSerializer (contact_data): same JSON, same bytes."""
+    from django.db.models import F
     from rest_framework.renderers import JSONRenderer
 
     from contacts.api.serializers import ContactListSerializer
-    from django.db.models import F
-
     from users.models import User
     from users.presence import online_ids
 

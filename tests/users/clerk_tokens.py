@@ -23,7 +23,7 @@ class SigningKey:
     private: rsa.RSAPrivateKey
 
     @classmethod
-    def generate(cls, kid: str) -> "SigningKey":
+    def generate(cls, kid: str) -> SigningKey:
         return cls(kid=kid, private=rsa.generate_private_key(public_exponent=65537, key_size=2048))
 
     @property

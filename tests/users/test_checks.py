@@ -4,8 +4,8 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from users.identity import IdentityError, verify_session_token
 from users.checks import identity_check, identity_deploy_check
+from users.identity import IdentityError, verify_session_token
 
 
 def ids(problems):

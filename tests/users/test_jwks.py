@@ -15,11 +15,15 @@ class JwksServer:
     def __init__(self):
         self.keys: list[SigningKey] = []
         self.requests = 0
+        self.status = 200
         server = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self):
                 server.requests += 1
+                if server.status != 200:
+                    self.send_error(server.status)
+                    return
                 body = json.dumps({"keys": [key.jwk() for key in server.keys]}).encode()
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
@@ -91,6 +95,23 @@ def test_jwks_refuses_forged_algorithms_and_other_keys_without_fetching(jwks, cl
         with pytest.raises(IdentityError):
             verify_session_token(token)
     assert jwks.requests == 1
+
+
+def test_cached_keys_keep_working_while_the_jwks_endpoint_fails(jwks, clerk_key, monkeypatch):
+    assert verify_session_token(clerk_key.mint("user_a")).clerk_id == "user_a"
+    jwks.status = 503
+    monkeypatch.setattr(identity, "JWKS_MIN_REFETCH_SECONDS", 0)
+    with pytest.raises(IdentityError, match="unknown signing key"):
+        verify_session_token(SigningKey.generate("kid_new").mint("user_a"))
+    assert jwks.requests == 2  # the refetch was tried, and failed
+    assert verify_session_token(clerk_key.mint("user_b")).clerk_id == "user_b"
+
+    # A failed fetch also starts the wait: forged kids during an outage send no requests.
+    monkeypatch.setattr(identity, "JWKS_MIN_REFETCH_SECONDS", 60)
+    for n in range(3):
+        with pytest.raises(IdentityError, match="unknown signing key"):
+            verify_session_token(SigningKey.generate(f"kid_forged_{n}").mint("user_a"))
+    assert jwks.requests == 2
 
 
 def test_jwks_unreachable_refuses_tokens(settings, clerk_key):

@@ -4,15 +4,15 @@ import base64
 import json
 import os
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.test import Client
 from svix.webhooks import Webhook
 
-from kernel.errors import ServiceError
 from chat.models import Message
 from chat.services import message_send
+from kernel.errors import ServiceError
 from users.models import PendingProfile, User, WebhookDelivery
 from users.selectors import users_search
 from users.services import user_create
@@ -48,7 +48,7 @@ def clerk_user(clerk_id, *, username="alice", first="Alice", last="Liddell", ema
 def deliver(event_type=None, data=None, *, msg_id=None, at=None, secret=SECRET, body=None, headers=None):
     body = body if body is not None else json.dumps({"type": event_type, "object": "event", "data": data})
     msg_id = msg_id or f"msg_{uuid.uuid4().hex}"
-    at = at or datetime.now(timezone.utc)
+    at = at or datetime.now(UTC)
     if headers is None:
         headers = {
             "svix-id": msg_id,
@@ -123,7 +123,7 @@ def test_bad_signature_is_refused(make_user):
 def test_tampered_body_is_refused(make_user):
     user = make_user("alice")
     body = json.dumps({"type": "user.updated", "data": clerk_user(user.clerk_id)})
-    at = datetime.now(timezone.utc)
+    at = datetime.now(UTC)
     headers = {"svix-id": "msg_1", "svix-timestamp": str(int(at.timestamp())),
                "svix-signature": Webhook(SECRET).sign("msg_1", at, body)}
     tampered = body.replace('"alice"', '"mallory"')
@@ -132,7 +132,7 @@ def test_tampered_body_is_refused(make_user):
 
 def test_stale_timestamp_is_refused(make_user):
     user = make_user("alice")
-    stale = datetime.now(timezone.utc) - timedelta(minutes=6)
+    stale = datetime.now(UTC) - timedelta(minutes=6)
     response = deliver("user.updated", clerk_user(user.clerk_id), at=stale)
     _assert_refused_without_change(response, 400, user)
     assert "too old" in response.json()["error"]
@@ -148,7 +148,7 @@ def test_missing_signature_headers_are_refused(make_user):
 def test_replay_is_refused(make_user):
     user = make_user("alice")
     first = clerk_user(user.clerk_id, username="first")
-    at = datetime.now(timezone.utc)
+    at = datetime.now(UTC)
     assert deliver("user.updated", first, msg_id="msg_replayed", at=at).status_code == 200
     assert deliver("user.updated", clerk_user(user.clerk_id, username="second")).status_code == 200
     replay = deliver("user.updated", first, msg_id="msg_replayed", at=at)

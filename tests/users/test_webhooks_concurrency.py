@@ -9,9 +9,9 @@ import uuid
 
 import pytest
 
+from tests.interleave import Elsewhere, run_before
 from users.models import PendingProfile, User
 from users.services import user_create, user_upsert_from_clerk
-from tests.interleave import Elsewhere, run_before
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres]
 

@@ -4,7 +4,7 @@ import asyncio
 import json
 import urllib.request
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 import socketio
@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 def post_signed(url, event_type, data):
     body = json.dumps({"type": event_type, "object": "event", "data": data})
-    msg_id, at = f"msg_{uuid.uuid4().hex}", datetime.now(timezone.utc)
+    msg_id, at = f"msg_{uuid.uuid4().hex}", datetime.now(UTC)
     request = urllib.request.Request(
         url + "/webhooks/clerk",
         data=body.encode(),

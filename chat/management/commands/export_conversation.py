@@ -2,8 +2,8 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
-from kernel.errors import NotFoundError
 from chat.reports import conversation_export
+from kernel.errors import NotFoundError
 
 
 class Command(BaseCommand):

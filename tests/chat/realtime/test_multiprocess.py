@@ -54,8 +54,8 @@ async def test_order_holds_across_processes(two_servers, clients, alice, bob):
 
 
 async def test_presence_and_disconnect_user_span_processes(two_servers, clients, alice, bob):
-    from delivery import emitter, leases
     from contacts.models import Contact
+    from delivery import emitter, leases
     from users.models import User
 
     one, two = two_servers
@@ -77,8 +77,8 @@ async def test_presence_and_disconnect_user_span_processes(two_servers, clients,
 
 
 async def test_a_killed_process_loses_its_users_after_the_lease(asgi_server_factory, clients, make_user, alice, bob):
-    from delivery import leases
     from contacts.models import Contact
+    from delivery import leases
     from users.models import User
 
     carol = await db(make_user)("carol")

@@ -4,9 +4,9 @@ import asyncio
 
 import pytest
 
-from kernel.errors import ServiceError
 from chat.realtime import sendqueue
 from chat.services.messages import SendRequest
+from kernel.errors import ServiceError
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres]
 

@@ -7,8 +7,8 @@ import pytest
 from channels.db import database_sync_to_async
 from django.utils import timezone
 
-from kernel.errors import ServiceError
 from chat.services import typing_partner_check
+from kernel.errors import ServiceError
 from users.models import User
 
 pytestmark = pytest.mark.django_db(transaction=True)
