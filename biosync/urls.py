@@ -6,7 +6,8 @@ from rest_framework import permissions, serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from biosync import api_errors, docs_pages, health
+from biosync import docs_pages, health
+from kernel import api_errors
 from users.webhooks import clerk_webhook
 
 

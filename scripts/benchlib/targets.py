@@ -1,7 +1,8 @@
 """The servers one benchmark run compares, each started fresh on loopback ports.
 
 - ours: this repository's scripts/serve (uvicorn) on PostgreSQL and Redis; ours-daphne: the same
-  served by daphne (ASGI_SERVER=daphne).
+  served by daphne (ASGI_SERVER=daphne); ours-ref: another checkout of this repository
+  (BENCH_REF_DIR, e.g. a `git worktree` of the commit before a change), to measure a change.
 - old: the Bun/TypeScript server being replaced, prepared by benchlib.baseline (never committed).
 - relay-py / relay-node: the protocol with no database (the chatload tools' ceilings).
 """
@@ -88,11 +89,15 @@ class Ours(Target):
             "RATE_LIMIT_MESSAGES": "1000000000", "RATE_LIMIT_TYPING": "1000000000",
         }
         self.server_env.update(_prefixed_env("BENCH_OURS_"))
-        self._spawn([str(self.env.repo / "scripts" / "serve")], env=self.server_env, cwd=self.env.repo)
+        self._spawn([str(self.repo / "scripts" / "serve")], env=self.server_env, cwd=self.repo)
         probe = f"benchprobe_{uuid.uuid4().hex[:8]}"
         status, _ = http("POST", f"{self.rest_url}/users", headers={"x-clerk-id": probe},
                          body={"isParalyzed": False})
         self.user_setup = "http" if status in (200, 201) else "manage"
+
+    @property
+    def repo(self) -> Path:
+        return self.env.repo
 
     def redis_pids(self) -> list[int]:
         # The local redis-server, when there is exactly one (it is shared: others' use counts too).
@@ -109,8 +114,8 @@ class Ours(Target):
             "    if cid not in have:\n"
             "        user_create(clerk_id=cid)\n"
         )
-        python = self.env.repo / ".venv" / "bin" / "python"
-        subprocess.run([str(python), "manage.py", "shell", "-c", code], cwd=self.env.repo, check=True,
+        python = self.repo / ".venv" / "bin" / "python"
+        subprocess.run([str(python), "manage.py", "shell", "-c", code], cwd=self.repo, check=True,
                        env={**os.environ, **self.server_env}, capture_output=True, timeout=120)
 
 
@@ -119,6 +124,19 @@ class OursDaphne(Ours):
 
     asgi_server = "daphne"
     database = "biosync_bench_daphne"
+
+
+class OursRef(Ours):
+    """The same server from another checkout (BENCH_REF_DIR): a change against the commit before it."""
+
+    database = "biosync_bench_ref"
+
+    @property
+    def repo(self) -> Path:
+        ref = os.environ.get("BENCH_REF_DIR")
+        if not ref or not (Path(ref) / "scripts" / "serve").exists():
+            raise SystemExit("ours-ref needs BENCH_REF_DIR: a checkout of this repository (git worktree add DIR REV)")
+        return Path(ref)
 
 
 class Old(Target):
@@ -171,4 +189,4 @@ def _prefixed_env(prefix: str) -> dict:
     return {k[len(prefix):]: v for k, v in os.environ.items() if k.startswith(prefix)}
 
 
-KINDS = {"ours": Ours, "ours-daphne": OursDaphne, "old": Old, "relay-py": RelayPy, "relay-node": RelayNode}
+KINDS = {"ours": Ours, "ours-daphne": OursDaphne, "ours-ref": OursRef, "old": Old, "relay-py": RelayPy, "relay-node": RelayNode}
