@@ -216,8 +216,9 @@ SECURE_HSTS_PRELOAD = False
 CSRF_TRUSTED_ORIGINS = CORS_ORIGIN
 
 LOG_LEVEL = env.choice("LOG_LEVEL", ("debug", "info", "warning", "error", "critical"), default="info").upper()
-# json: one JSON object per line (biosync/logging.py); plain: for reading in a terminal.
-LOG_FORMAT = env.choice("LOG_FORMAT", ("json", "plain"), default="json")
+# json: one JSON object per line (biosync/logging.py), for log shippers in production;
+# plain: for reading in a terminal, the default in development.
+LOG_FORMAT = env.choice("LOG_FORMAT", ("json", "plain"), default="plain" if DEBUG else "json")
 LOGGING = {
     "version": 1,
     # False keeps daphne's and the Socket.IO server's own loggers working.
@@ -231,8 +232,12 @@ LOGGING = {
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
+        # Django's own console handler (DEBUG only) would print its lines a second time, unformatted.
+        "django": {"handlers": [], "level": "INFO"},
         # At DEBUG these would print SQL parameters, message text included.
         "django.db.backends": {"level": "WARNING"},
+        # Its 4xx WARNINGs repeat the http.request line (biosync/middleware.py); 5xx still log here.
+        "django.request": {"level": "ERROR"},
         "engineio": {"level": "WARNING"},
         "socketio": {"level": "WARNING"},
     },
