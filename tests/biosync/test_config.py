@@ -129,6 +129,16 @@ def test_a_value_that_does_not_parse_is_one_line_naming_it(variable, value, mess
     assert "secret" not in out.stderr  # a URL's password stays out of the message
 
 
+@pytest.mark.parametrize("variable, value", [("PORT", "abc"), ("DEBUG", "maybe")])
+def test_the_server_refuses_a_bad_value_in_one_line_too(variable, value):
+    out = subprocess.run(
+        [sys.executable, "-m", "biosync.serve"], env=environ_without_config(**{variable: value}), cwd=ROOT,
+        capture_output=True, text=True, timeout=60,
+    )
+    assert out.returncode == 1 and out.stdout == ""
+    assert len(out.stderr.splitlines()) == 1 and out.stderr.startswith(f"configuration error: {variable} must be")
+
+
 def test_values_are_read_strictly():
     env = StrictEnv()
     env.ENVIRON = {
