@@ -1,17 +1,8 @@
-import logging
-
 from django.apps import AppConfig
 
-logger = logging.getLogger("users.identity")
+from users import checks  # noqa: F401  registers the identity system checks (users.W001 …)
 
 
 class UsersConfig(AppConfig):
     name = "users"
     verbose_name = "Chat users"
-
-    def ready(self):
-        from users import checks
-
-        # Daphne runs no system checks: say it in the server's log too.
-        if checks.dev_mode_unsafe():
-            logger.warning(checks.DEV_MODE_WARNING)
