@@ -1,9 +1,10 @@
 """scripts/serve and scripts/manage as the README prints them: .env under the real environment,
-development defaults.
+development defaults, and every manage.py command in the README.
 
 Each case runs the real script in bash, from a clean environment, against a real .env file.
 """
 
+import re
 import shutil
 import socket
 import subprocess
@@ -67,3 +68,13 @@ def test_scripts_serve_prefers_the_environment_to_dotenv_and_names_a_taken_port(
     )
     assert "Traceback" not in out.stderr and "REST on" not in out.stdout
 
+
+def test_every_manage_command_in_the_readme_is_run_through_scripts_manage():
+    readme = (ROOT / "README.md").read_text()
+    blocks = "\n".join(re.findall(r"```bash\n(.*?)```", readme, re.S))
+    assert "python manage.py" not in blocks and ".venv/bin/python" not in readme
+    printed = set(re.findall(r"scripts/manage (\w+)", readme))
+    assert {"seed_demo", "chat_stats", "createsuperuser"} <= printed
+    out = manage("help", "--commands")
+    assert out.returncode == 0, out.stderr
+    assert printed <= set(out.stdout.split())
