@@ -204,7 +204,7 @@ USE_I18N = True
 USE_TZ = True
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-# TLS usually ends at the proxy in front of daphne; turn this on when it does not.
+# TLS usually ends at the proxy in front of the server; turn this on when it does not.
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
 # Probes and the metrics scraper talk plain HTTP to the process, behind the TLS proxy.
 SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
