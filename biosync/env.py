@@ -62,7 +62,7 @@ class StrictEnv(environ.Env):
             raise ConfigError(f"{var} must be {bounds}, not {value}")
         return value
 
-    def url(self, var, schemes: tuple[str, ...], default: str = "") -> str:
+    def service_url(self, var, schemes: tuple[str, ...], default: str = "") -> str:
         """A URL with one of `schemes`; the error leaves the value out, as it may hold a password."""
         value = self.str(var, default=default)
         if value and value.split("://", 1)[0] not in schemes:

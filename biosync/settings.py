@@ -78,7 +78,7 @@ TEMPLATES = [
 
 # --- Database -------------------------------------------------------------------------------
 # Unset or empty DATABASE_URL: the embedded default, a SQLite file under var/.
-DATABASE_URL = env.url(
+DATABASE_URL = env.service_url(
     "DATABASE_URL", ("postgres", "postgresql", "sqlite"), default=f"sqlite:///{BASE_DIR / 'var' / 'biosync.sqlite3'}"
 )
 DATABASES = {"default": env.db_url_config(DATABASE_URL)}
@@ -112,7 +112,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis, presence and the realtime layer -------------------------------------------------
 # Unset or empty REDIS_URL: presence and pub/sub stay inside one process.
-REDIS_URL = env.url("REDIS_URL", ("redis", "rediss", "unix"))
+REDIS_URL = env.service_url("REDIS_URL", ("redis", "rediss", "unix"))
 # Namespaces every Redis key and pub/sub channel, so several deployments (or test runs) can
 # share one Redis server.
 REDIS_KEY_PREFIX = env.str("REDIS_KEY_PREFIX", default="biosync")
