@@ -9,6 +9,8 @@ import shutil
 import socket
 import subprocess
 
+import pytest
+
 from tests.conftest import ROOT, environ_without_config, free_port, shared_database_url
 
 SETTINGS = "from django.conf import settings as s; print(s.DEBUG, s.LOG_FORMAT, s.PORT, s.SOCKET_PORT, s.SECRET_KEY)"
@@ -46,11 +48,12 @@ def test_copying_env_example_changes_no_default(dotenv_file):
     assert "daphne listens" not in (ROOT / ".env.example").read_text()
 
 
+@pytest.mark.django_db  # scripts/serve migrates the test database (already migrated: nothing to do)
 def test_scripts_serve_prefers_the_environment_to_dotenv_and_names_a_taken_port(
     dotenv_file, django_db_setup, django_db_blocker
 ):
     with django_db_blocker.unblock():
-        database_url = shared_database_url()  # migrated already: migrate has nothing to do
+        database_url = shared_database_url()
     free = free_port()
     dotenv_file.write_text(f"PORT={free}\nSOCKET_PORT={free}\n")
     with socket.socket() as taken:

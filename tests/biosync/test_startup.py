@@ -17,6 +17,7 @@ from tests.conftest import ROOT, environ_without_config, free_port, shared_datab
 
 @pytest.fixture
 def database_url(django_db_setup, django_db_blocker) -> str:
+    """The test database (tests using it are marked django_db, so that pytest-django creates it)."""
     with django_db_blocker.unblock():
         return shared_database_url()
 
@@ -25,6 +26,7 @@ def start(argv: list[str], **env: str) -> subprocess.CompletedProcess:
     return subprocess.run(argv, env=environ_without_config(**env), cwd=ROOT, capture_output=True, text=True, timeout=60)
 
 
+@pytest.mark.django_db
 @pytest.mark.parametrize("variable", ["PORT", "SOCKET_PORT"])
 def test_a_taken_port_is_one_line_naming_its_variable_and_nothing_claims_to_serve(variable, asgi_server, database_url):
     assert "REST on http://127.0.0.1:" in asgi_server.log()  # where the ports are free, the line is printed
@@ -44,6 +46,7 @@ def test_a_taken_port_is_one_line_naming_its_variable_and_nothing_claims_to_serv
 
 
 @pytest.mark.postgres
+@pytest.mark.django_db
 @pytest.mark.parametrize(
     "argv", [[sys.executable, "-m", "biosync.serve"], ["bash", "scripts/serve"]], ids=["serve", "scripts/serve"]
 )
