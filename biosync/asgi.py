@@ -1,6 +1,7 @@
 """One ASGI application: Socket.IO at /socket.io/ (HTTP long-polling and WebSocket), Django for the rest."""
 
 import gc
+import logging
 import os
 import sys
 
@@ -12,6 +13,11 @@ import django  # noqa: E402
 django.setup(set_prefix=False)
 
 from biosync.asgi_handler import SingleHopASGIHandler  # noqa: E402
+from users import checks  # noqa: E402
+
+# ASGI servers run no system checks, and commands print users.W001 themselves: warn here, once.
+if checks.dev_mode_unsafe():
+    logging.getLogger("users.identity").warning(checks.DEV_MODE_WARNING)
 
 # Each request in one call to a worker thread (biosync/asgi_handler.py), not Django's async chain.
 django_asgi_app = SingleHopASGIHandler()

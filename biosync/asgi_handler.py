@@ -22,10 +22,10 @@ interrupted anyway.
 from __future__ import annotations
 
 import asyncio
-import os
 from concurrent.futures import ThreadPoolExecutor
 
 from asgiref.sync import sync_to_async
+from django.conf import settings
 from django.core import signals
 from django.core.exceptions import RequestAborted
 from django.core.handlers import base
@@ -34,19 +34,13 @@ from django.http import FileResponse
 from django.urls import set_script_prefix
 
 
-def http_threads() -> int:
-    """Worker threads for HTTP requests (HTTP_THREADS): enough to overlap database waits, few
-    enough that they do not fight over the GIL."""
-    value = os.environ.get("HTTP_THREADS", "").strip()
-    return max(1, int(value)) if value else 8
-
-
 class SingleHopASGIHandler(ASGIHandler):
     def __init__(self):
         base.BaseHandler.__init__(self)
         # The sync chain, as under WSGI: no middleware switches between the loop and a thread.
         self.load_middleware(is_async=False)
-        self.executor = ThreadPoolExecutor(max_workers=http_threads(), thread_name_prefix="http")
+        # HTTP_THREADS: enough to overlap database waits, few enough not to fight over the GIL.
+        self.executor = ThreadPoolExecutor(max_workers=settings.HTTP_THREADS, thread_name_prefix="http")
 
     async def handle(self, scope, receive, send):
         try:

@@ -11,9 +11,20 @@ of one client reach the same presence and pub/sub state either way.
 
 from __future__ import annotations
 
+import errno
+import importlib
+import logging
 import os
 import socket
 import sys
+
+import django
+from django.conf import settings
+
+from biosync import preflight
+from biosync.env import exit_on_config_error
+
+logger = logging.getLogger("biosync.serve")
 
 
 def _listening_socket(host: str, port: int) -> socket.socket:
@@ -25,7 +36,20 @@ def _listening_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
-def _uvicorn(host: str, ports: list[int]) -> None:
+def _listening_sockets(host: str, ports: dict[int, str]) -> list[socket.socket]:
+    """Bind every port before anything says it is served; a refusal exits naming its variable."""
+    sockets = []
+    for port, variable in ports.items():
+        try:
+            sockets.append(_listening_socket(host, port))
+        except OSError as exc:
+            reason = "is already in use" if exc.errno == errno.EADDRINUSE else f"cannot be bound ({exc.strerror})"
+            sys.exit(f"{variable}: port {port} on {host} {reason}; "
+                     f"stop what listens there or set {variable} to a free port")
+    return sockets
+
+
+def _uvicorn(sockets: list[socket.socket]) -> None:
     import uvicorn
 
     config = uvicorn.Config(
@@ -37,33 +61,47 @@ def _uvicorn(host: str, ports: list[int]) -> None:
         ws_per_message_deflate=False,
         lifespan="on",
         proxy_headers=True,
-        forwarded_allow_ips=os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1"),
-        # Our middleware writes one JSON line per request; Django's LOGGING stays in charge.
+        forwarded_allow_ips=settings.FORWARDED_ALLOW_IPS,
+        # Our middleware writes one line per request; Django's LOGGING stays in charge.
         access_log=False,
         log_config=None,
         timeout_graceful_shutdown=5,
     )
-    # The application first: once the ports accept connections, Django is set up and serving.
     config.load()
-    uvicorn.Server(config).run(sockets=[_listening_socket(host, port) for port in ports])
+    uvicorn.Server(config).run(sockets=sockets)
 
 
-def _daphne(host: str, ports: list[int]) -> None:
+def _daphne(sockets: list[socket.socket]) -> None:
     from daphne.cli import CommandLineInterface
 
-    endpoints = [arg for port in ports for arg in ("-e", f"tcp:port={port}:interface={host}")]
+    # Twisted adopts the sockets bound above instead of binding its own. Daphne's "fd:" endpoint
+    # takes no address family: IPv4 only (main refuses an IPv6 HOST with daphne).
+    endpoints = [arg for sock in sockets for arg in ("-e", f"fd:fileno={sock.fileno()}")]
     CommandLineInterface().run([*endpoints, "--proxy-headers", "biosync.asgi:application"])
 
 
 def main() -> None:
-    host = os.environ.get("HOST", "127.0.0.1")
-    ports = list(dict.fromkeys(int(os.environ.get(name, default)) for name, default in (("PORT", 3000), ("SOCKET_PORT", 3002))))
-    server = os.environ.get("ASGI_SERVER", "uvicorn")
-    if server not in ("uvicorn", "daphne"):
-        sys.exit(f"ASGI_SERVER must be uvicorn or daphne, not {server!r}")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "biosync.settings")
-    print(f"BioSync ({server}): REST on http://{host}:{ports[0]}, Socket.IO on http://{host}:{ports[-1]}", flush=True)
-    (_uvicorn if server == "uvicorn" else _daphne)(host, ports)
+    with exit_on_config_error():
+        django.setup(set_prefix=False)
+    problem = preflight.database_problem()
+    if problem:
+        sys.exit(problem)
+    problem = preflight.redis_problem()
+    if problem:
+        logger.warning(problem)
+    host, server = settings.HOST, settings.ASGI_SERVER
+    if server == "daphne" and ":" in host:
+        sys.exit(f"HOST: daphne serves IPv4 addresses only; use ASGI_SERVER=uvicorn for {host}")
+    # The application first (uvicorn and daphne find it imported): once the ports accept
+    # connections, Django is set up and serving.
+    importlib.import_module("biosync.asgi")
+    ports = {settings.PORT: "PORT"}
+    ports.setdefault(settings.SOCKET_PORT, "SOCKET_PORT")  # equal ports share one socket
+    sockets = _listening_sockets(host, ports)
+    print(f"BioSync ({server}): REST on http://{host}:{settings.PORT}, Socket.IO on http://{host}:{settings.SOCKET_PORT}",
+          flush=True)
+    (_uvicorn if server == "uvicorn" else _daphne)(sockets)
 
 
 if __name__ == "__main__":

@@ -1,52 +1,30 @@
 """BioSync settings: everything that varies between machines comes from the environment.
 
 `.env.example` documents every variable. A `.env` file beside manage.py is read when present;
-variables already set in the environment win over it.
+variables already set in the environment win over it. Values are read by django-environ
+(biosync/env.py): one that does not parse stops the start with a line naming the variable.
 """
 
-import os
 from pathlib import Path
 
-import dj_database_url
-from dotenv import load_dotenv
+from biosync.env import StrictEnv
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-load_dotenv(BASE_DIR / ".env", override=False)
+env = StrictEnv()
+StrictEnv.read_env(BASE_DIR / ".env", overwrite=False)
 
+DEBUG = env.bool("DEBUG", default=False)
+SECRET_KEY = env.str("SECRET_KEY", default="django-insecure-dev-secret-key-change-me-" + "x" * 32)
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 
-def env_str(name: str, default: str = "") -> str:
-    value = os.environ.get(name, "").strip()
-    return value if value else default
-
-
-def env_bool(name: str, default: bool) -> bool:
-    value = os.environ.get(name, "").strip().lower()
-    if not value:
-        return default
-    return value in {"1", "true", "yes", "on"}
-
-
-def env_int(name: str, default: int) -> int:
-    value = os.environ.get(name, "").strip()
-    return int(value) if value else default
-
-
-def env_float(name: str, default: float) -> float:
-    value = os.environ.get(name, "").strip()
-    return float(value) if value else default
-
-
-def env_list(name: str, default: str = "") -> list[str]:
-    return [item.strip() for item in env_str(name, default).split(",") if item.strip()]
-
-
-DEBUG = env_bool("DEBUG", False)
-SECRET_KEY = env_str("SECRET_KEY", "django-insecure-dev-secret-key-change-me-" + "x" * 32)
-ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
-
-PORT = env_int("PORT", 3000)
-SOCKET_PORT = env_int("SOCKET_PORT", 3002)
-CORS_ORIGIN = env_list("CORS_ORIGIN", "http://localhost:3001")
+# Read by biosync/serve.py (scripts/serve); validated here so a typo fails every entry point alike.
+HOST = env.str("HOST", default="127.0.0.1")
+PORT = env.int("PORT", default=3000, minimum=1, maximum=65535)
+SOCKET_PORT = env.int("SOCKET_PORT", default=3002, minimum=1, maximum=65535)
+ASGI_SERVER = env.choice("ASGI_SERVER", ("uvicorn", "daphne"), default="uvicorn")
+FORWARDED_ALLOW_IPS = env.str("FORWARDED_ALLOW_IPS", default="127.0.0.1")
+HTTP_THREADS = env.int("HTTP_THREADS", default=8, minimum=1)
+CORS_ORIGIN = env.list("CORS_ORIGIN", default=["http://localhost:3001"])
 
 INSTALLED_APPS = [
     "daphne",
@@ -105,16 +83,19 @@ TEMPLATES = [
 
 # --- Database -------------------------------------------------------------------------------
 # Unset or empty DATABASE_URL: the embedded default, a SQLite file under var/.
-DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{BASE_DIR / 'var' / 'biosync.sqlite3'}")
-DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0)}
+DATABASE_URL = env.service_url(
+    "DATABASE_URL", ("postgres", "postgresql", "sqlite"), default=f"sqlite:///{BASE_DIR / 'var' / 'biosync.sqlite3'}"
+)
+DATABASES = {"default": env.db_url_config(DATABASE_URL)}
 _db = DATABASES["default"]
+_db["CONN_MAX_AGE"] = 0
 if _db["ENGINE"] == "django.db.backends.postgresql":
     # Under ASGI every socket event would otherwise open its own connection; psycopg's pool
     # keeps them open. Django rejects persistent connections with a pool, so CONN_MAX_AGE=0.
     _db.setdefault("OPTIONS", {})["pool"] = {
-        "min_size": env_int("DB_POOL_MIN_SIZE", 2),
-        "max_size": env_int("DB_POOL_MAX_SIZE", 20),
-        "timeout": env_float("DB_POOL_TIMEOUT", 10.0),
+        "min_size": env.int("DB_POOL_MIN_SIZE", default=2, minimum=0),
+        "max_size": env.int("DB_POOL_MAX_SIZE", default=20, minimum=1),
+        "timeout": env.float("DB_POOL_TIMEOUT", default=10.0),
     }
 elif _db["ENGINE"] == "django.db.backends.sqlite3":
     Path(_db["NAME"]).parent.mkdir(parents=True, exist_ok=True)
@@ -139,26 +120,26 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis, presence and the realtime layer -------------------------------------------------
 # Unset or empty REDIS_URL: presence and pub/sub stay inside one process.
-REDIS_URL = env_str("REDIS_URL", "")
+REDIS_URL = env.service_url("REDIS_URL", ("redis", "rediss", "unix"))
 # Namespaces every Redis key and pub/sub channel, so several deployments (or test runs) can
 # share one Redis server.
-REDIS_KEY_PREFIX = env_str("REDIS_KEY_PREFIX", "biosync")
+REDIS_KEY_PREFIX = env.str("REDIS_KEY_PREFIX", default="biosync")
 
-MESSAGE_MAX_LENGTH = env_int("MESSAGE_MAX_LENGTH", 4000)
-MARK_READ_MAX_IDS = env_int("MARK_READ_MAX_IDS", 500)
+MESSAGE_MAX_LENGTH = env.int("MESSAGE_MAX_LENGTH", default=4000, minimum=1)
+MARK_READ_MAX_IDS = env.int("MARK_READ_MAX_IDS", default=500, minimum=1)
 # A send without clientMessageId repeating the sender's last one to the same user (same text)
 # within this window is answered as a retry: the frontend's gaze selection emits each send twice.
 # 0 turns the guard off.
-DUPLICATE_SEND_WINDOW_MS = env_int("DUPLICATE_SEND_WINDOW_MS", 1500)
-TYPING_TIMEOUT_SECONDS = env_float("TYPING_TIMEOUT_SECONDS", 6.0)
-PRESENCE_HEARTBEAT_SECONDS = env_float("PRESENCE_HEARTBEAT_SECONDS", 10.0)
-PRESENCE_LEASE_SECONDS = env_float("PRESENCE_LEASE_SECONDS", 30.0)
+DUPLICATE_SEND_WINDOW_MS = env.int("DUPLICATE_SEND_WINDOW_MS", default=1500, minimum=0)
+TYPING_TIMEOUT_SECONDS = env.float("TYPING_TIMEOUT_SECONDS", default=6.0)
+PRESENCE_HEARTBEAT_SECONDS = env.float("PRESENCE_HEARTBEAT_SECONDS", default=10.0)
+PRESENCE_LEASE_SECONDS = env.float("PRESENCE_LEASE_SECONDS", default=30.0)
 # Per user, per window: generous enough for a reconnecting client flushing a queued outbox.
-RATE_LIMIT_MESSAGES = env_int("RATE_LIMIT_MESSAGES", 120)
-RATE_LIMIT_TYPING = env_int("RATE_LIMIT_TYPING", 120)
-RATE_LIMIT_WINDOW_SECONDS = env_float("RATE_LIMIT_WINDOW_SECONDS", 10.0)
+RATE_LIMIT_MESSAGES = env.int("RATE_LIMIT_MESSAGES", default=120)
+RATE_LIMIT_TYPING = env.int("RATE_LIMIT_TYPING", default=120)
+RATE_LIMIT_WINDOW_SECONDS = env.float("RATE_LIMIT_WINDOW_SECONDS", default=10.0)
 # Sends arriving while the previous batch is being written are written together, up to this many.
-SEND_BATCH_MAX = env_int("SEND_BATCH_MAX", 256)
+SEND_BATCH_MAX = env.int("SEND_BATCH_MAX", default=256, minimum=1)
 
 # Channels' layer carries no chat traffic: python-socketio's Redis manager is the one pub/sub path
 # between server processes (it carries acks, disconnects and rooms, which groups cannot). The
@@ -179,16 +160,14 @@ else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
 # --- Identity ---------------------------------------------------------------------------------
-CLERK_JWT_KEY = env_str("CLERK_JWT_KEY", "").replace("\\n", "\n")
-CLERK_JWKS_URL = env_str("CLERK_JWKS_URL", "")
-CLERK_ISSUER = env_str("CLERK_ISSUER", "")
-CLERK_AUTHORIZED_PARTIES = env_list("CLERK_AUTHORIZED_PARTIES", "")
-CLERK_WEBHOOK_SECRET = env_str("CLERK_WEBHOOK_SECRET", "")
-CLERK_LEEWAY_SECONDS = env_int("CLERK_LEEWAY_SECONDS", 5)
+CLERK_JWT_KEY = env.str("CLERK_JWT_KEY", default="", multiline=True)
+CLERK_JWKS_URL = env.str("CLERK_JWKS_URL", default="")
+CLERK_ISSUER = env.str("CLERK_ISSUER", default="")
+CLERK_AUTHORIZED_PARTIES = env.list("CLERK_AUTHORIZED_PARTIES", default=[])
+CLERK_WEBHOOK_SECRET = env.str("CLERK_WEBHOOK_SECRET", default="")
+CLERK_LEEWAY_SECONDS = env.int("CLERK_LEEWAY_SECONDS", default=5, minimum=0)
 # `clerk` when a key or JWKS URL is configured, else `dev` (the seed's trusted x-clerk-id).
-AUTH_MODE = env_str("AUTH_MODE", "clerk" if (CLERK_JWT_KEY or CLERK_JWKS_URL) else "dev").lower()
-if AUTH_MODE not in {"dev", "clerk"}:
-    raise ValueError(f"AUTH_MODE must be 'dev' or 'clerk', not {AUTH_MODE!r}")
+AUTH_MODE = env.choice("AUTH_MODE", ("dev", "clerk"), default="clerk" if (CLERK_JWT_KEY or CLERK_JWKS_URL) else "dev")
 
 # --- HTTP API ---------------------------------------------------------------------------------
 CORS_ALLOWED_ORIGINS = CORS_ORIGIN
@@ -241,20 +220,21 @@ USE_I18N = True
 USE_TZ = True
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-# TLS usually ends at the proxy in front of daphne; turn this on when it does not.
-SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
+# TLS usually ends at the proxy in front of the server; turn this on when it does not.
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
 # Probes and the metrics scraper talk plain HTTP to the process, behind the TLS proxy.
 SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
-SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", not DEBUG)
+SESSION_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
-SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 3600)
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 3600, minimum=0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
 SECURE_HSTS_PRELOAD = False
 CSRF_TRUSTED_ORIGINS = CORS_ORIGIN
 
-LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()
-# json: one JSON object per line (kernel/logging.py); plain: for reading in a terminal.
-LOG_FORMAT = env_str("LOG_FORMAT", "json").lower()
+LOG_LEVEL = env.choice("LOG_LEVEL", ("debug", "info", "warning", "error", "critical"), default="info").upper()
+# json: one JSON object per line (kernel/logging.py), for log shippers in production;
+# plain: for reading in a terminal, the default in development.
+LOG_FORMAT = env.choice("LOG_FORMAT", ("json", "plain"), default="plain" if DEBUG else "json")
 LOGGING = {
     "version": 1,
     # False keeps daphne's and the Socket.IO server's own loggers working.
@@ -268,8 +248,12 @@ LOGGING = {
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
+        # Django's own console handler (DEBUG only) would print its lines a second time, unformatted.
+        "django": {"handlers": [], "level": "INFO"},
         # At DEBUG these would print SQL parameters, message text included.
         "django.db.backends": {"level": "WARNING"},
+        # Its 4xx WARNINGs repeat the http.request line (biosync/middleware.py); 5xx still log here.
+        "django.request": {"level": "ERROR"},
         "engineio": {"level": "WARNING"},
         "socketio": {"level": "WARNING"},
     },

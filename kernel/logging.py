@@ -14,8 +14,9 @@ import json
 import logging
 from datetime import UTC, datetime
 
-# LogRecord attributes that are not user fields.
-_RESERVED = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName"}
+# LogRecord attributes that are not user fields, and uvicorn's `color_message` (the message
+# again, with ANSI colour escapes for its own console handler).
+_RESERVED = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName", "color_message"}
 
 
 def log_event(logger: logging.Logger, event: str, *, level: int = logging.INFO, **fields) -> None:

@@ -70,6 +70,28 @@ def pytest_collection_modifyitems(config, items):
         print(f"\n{len(dropped)} tests need REDIS_URL or PostgreSQL; .ci/run's second pass runs them.")
 
 
+# Variables a developer may have exported that would change what a started process reads.
+CONFIG_VARS = [
+    "DATABASE_URL", "REDIS_URL", "PORT", "SOCKET_PORT", "HOST", "ASGI_SERVER", "CORS_ORIGIN", "AUTH_MODE", "DEBUG",
+    "SECRET_KEY", "ALLOWED_HOSTS", "CLERK_JWT_KEY", "CLERK_JWKS_URL", "MESSAGE_MAX_LENGTH", "LOG_FORMAT", "LOG_LEVEL",
+]
+
+
+def environ_without_config(**extra: str) -> dict:
+    """os.environ minus CONFIG_VARS, plus `extra`: what a freshly started process should read."""
+    return {**{k: v for k, v in os.environ.items() if k not in CONFIG_VARS}, **extra}
+
+
+@pytest.fixture
+def dotenv_file():
+    """The repository's .env, which settings read (write it in the test); removed afterwards."""
+    path = ROOT / ".env"
+    if path.exists():  # a developer's own .env: leave it alone and prove nothing here
+        raise AssertionError("remove your .env before running this test; it would be overwritten")
+    yield path
+    path.unlink(missing_ok=True)
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -32,7 +32,7 @@ def layer_of(module: str) -> int:
     if top == "delivery":
         return DELIVERY
     if top == "biosync":
-        return KERNEL if module == "biosync.settings" else ROOTS
+        return KERNEL if module in {"biosync.settings", "biosync.env"} else ROOTS
     second = parts[1] if len(parts) > 1 else ""
     if second == "apps":
         return ROOTS  # an app's configuration wires its checks in at start-up

@@ -1,8 +1,4 @@
-import logging
-
 from django.apps import AppConfig
-
-logger = logging.getLogger("users.identity")
 
 
 class UsersConfig(AppConfig):
@@ -10,8 +6,6 @@ class UsersConfig(AppConfig):
     verbose_name = "Chat users"
 
     def ready(self):
-        from users import checks
-
-        # Daphne runs no system checks: say it in the server's log too.
-        if checks.dev_mode_unsafe():
-            logger.warning(checks.DEV_MODE_WARNING)
+        # Registers the identity system checks (users.W001 …). Here, not at the top: the checks
+        # read users.identity, which needs the models, and apps.py loads before them.
+        from users import checks  # noqa: F401

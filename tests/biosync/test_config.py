@@ -1,11 +1,13 @@
 """Configuration variables take effect (each case in a fresh interpreter, as a server would start)."""
 
 import json
-import os
 import subprocess
 import sys
 
-from tests.conftest import ROOT
+import pytest
+
+from biosync.env import ConfigError, StrictEnv
+from tests.conftest import ROOT, environ_without_config
 
 PROBE = """
 import json, django
@@ -22,16 +24,10 @@ print(json.dumps({
 }))
 """
 
-CONFIG_VARS = [
-    "DATABASE_URL", "REDIS_URL", "PORT", "SOCKET_PORT", "CORS_ORIGIN", "AUTH_MODE", "DEBUG", "SECRET_KEY",
-    "ALLOWED_HOSTS", "CLERK_JWT_KEY", "CLERK_JWKS_URL", "MESSAGE_MAX_LENGTH",
-]
 
 
 def probe(env: dict, cwd=ROOT) -> dict:
-    clean = {k: v for k, v in os.environ.items() if k not in CONFIG_VARS}
-    clean["DJANGO_SETTINGS_MODULE"] = "biosync.settings"
-    clean["PYTHONPATH"] = str(ROOT)
+    clean = environ_without_config(DJANGO_SETTINGS_MODULE="biosync.settings", PYTHONPATH=str(ROOT))
     out = subprocess.run(
         [sys.executable, "-c", PROBE], env={**clean, **env}, cwd=cwd, capture_output=True, text=True, timeout=60
     )
@@ -95,24 +91,64 @@ def test_auth_mode_defaults_to_clerk_when_a_key_is_configured():
     assert probe({"CLERK_JWKS_URL": "https://clerk.example/.well-known/jwks.json"})["auth_mode"] == "clerk"
 
 
-def test_dotenv_file_is_read_and_environment_wins(tmp_path):
-    env_file = ROOT / ".env"
-    if env_file.exists():  # a developer's own .env: leave it alone and prove nothing here
-        raise AssertionError("remove your .env before running this test; it would be overwritten")
-    env_file.write_text("PORT=4100\nSOCKET_PORT=4102\n")
-    try:
-        config = probe({"SOCKET_PORT": "4200"})
-    finally:
-        env_file.unlink()
+def test_dotenv_file_is_read_and_environment_wins(dotenv_file):
+    dotenv_file.write_text("PORT=4100\nSOCKET_PORT=4102\n")
+    config = probe({"SOCKET_PORT": "4200"})
     assert config["port_http"] == 4100
     assert config["socket_port"] == 4200
 
 
 def test_bad_auth_mode_refuses_to_start():
-    clean = {k: v for k, v in os.environ.items() if k not in CONFIG_VARS}
     out = subprocess.run(
         [sys.executable, "-c", PROBE],
-        env={**clean, "AUTH_MODE": "open", "DJANGO_SETTINGS_MODULE": "biosync.settings", "PYTHONPATH": str(ROOT)},
+        env=environ_without_config(AUTH_MODE="open", DJANGO_SETTINGS_MODULE="biosync.settings", PYTHONPATH=str(ROOT)),
         cwd=ROOT, capture_output=True, text=True, timeout=60,
     )
     assert out.returncode != 0 and "AUTH_MODE" in out.stderr
+
+
+@pytest.mark.parametrize(
+    "variable, value, message",
+    [
+        ("PORT", "abc", "PORT must be a whole number, not 'abc'"),
+        ("DEBUG", "maybe", "DEBUG must be true or false, not 'maybe'"),
+        ("SOCKET_PORT", "70000", "SOCKET_PORT must be from 1 to 65535, not 70000"),
+        (
+            "DATABASE_URL", "mysql://u:secret@h/db",
+            "DATABASE_URL must be a URL starting with postgres://, postgresql:// or sqlite://",
+        ),
+    ],
+)
+def test_a_value_that_does_not_parse_is_one_line_naming_it(variable, value, message):
+    out = subprocess.run(
+        [sys.executable, "manage.py", "check"], env=environ_without_config(**{variable: value}), cwd=ROOT,
+        capture_output=True, text=True, timeout=60,
+    )
+    assert out.returncode == 1
+    assert out.stderr.splitlines() == [f"configuration error: {message}"]
+    assert "secret" not in out.stderr  # a URL's password stays out of the message
+
+
+@pytest.mark.parametrize("variable, value", [("PORT", "abc"), ("DEBUG", "maybe")])
+def test_the_server_refuses_a_bad_value_in_one_line_too(variable, value):
+    out = subprocess.run(
+        [sys.executable, "-m", "biosync.serve"], env=environ_without_config(**{variable: value}), cwd=ROOT,
+        capture_output=True, text=True, timeout=60,
+    )
+    assert out.returncode == 1 and out.stdout == ""
+    assert len(out.stderr.splitlines()) == 1 and out.stderr.startswith(f"configuration error: {variable} must be")
+
+
+def test_values_are_read_strictly():
+    env = StrictEnv()
+    env.ENVIRON = {
+        "ON": " YES ", "OFF": "off", "ZERO": "0", "EMPTY": "", "RATE": "1e3", "HOSTS": " a , ,b ", "BAD": "maybe",
+    }
+    assert [env.bool(name, default=None) for name in ("ON", "OFF", "ZERO")] == [True, False, False]
+    assert env.bool("EMPTY", default=True) is True and env.bool("MISSING", default=False) is False
+    assert env.float("RATE", default=0.0) == 1000.0  # django-environ alone reads 13.0
+    assert env.list("HOSTS", default=[]) == ["a", "b"]
+    with pytest.raises(ConfigError, match=r"^BAD must be true or false, not 'maybe'$"):
+        env.bool("BAD", default=False)
+    with pytest.raises(ConfigError, match=r"^OFF must be a number, not 'off'$"):
+        env.float("OFF", default=1.0)

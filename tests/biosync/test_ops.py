@@ -233,3 +233,28 @@ def test_connected_sockets_gauge_follows_presence():
     finally:
         leases.socket_disconnected("user_gauge", "sid-gauge-1")
     assert _sample("biosync_connected_sockets") == before
+
+
+@pytest.mark.django_db
+def test_a_4xx_is_logged_once(client, caplog):
+    with caplog.at_level(logging.DEBUG):
+        assert client.get("/no/such/route").status_code == 404
+        assert client.get("/users/me").status_code == 401
+    lines = [(r.name, getattr(r, "status", None)) for r in caplog.records if r.name.startswith(("django", "biosync"))]
+    assert lines == [("biosync.http", 404), ("biosync.http", 401)]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_development_logs_are_plain_lines_without_colour_codes(asgi_server_factory, asgi_server):
+    server = asgi_server_factory(DEBUG="true")
+    try:
+        assert _get(server.url + "/no/such/route")[0] == 404
+    finally:
+        server.stop()
+    log = server.log()
+    # uvicorn's start line carries `color_message`, the same text with ANSI colour codes.
+    assert "Started server process" in log and "Started server process" in asgi_server.log()
+    assert "\x1b[" not in log and "color_message" not in log and "color_message" not in asgi_server.log()
+    assert not [line for line in log.splitlines() if line.startswith("{")]
+    [line] = [line for line in log.splitlines() if "/no/such/route" in line]
+    assert " INFO biosync.http http.request method=GET path=/no/such/route status=404 duration_ms=" in line

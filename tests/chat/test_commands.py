@@ -1,6 +1,8 @@
 """manage.py commands: output and effect."""
 
 import json
+import subprocess
+import sys
 from io import StringIO
 
 import pytest
@@ -9,6 +11,7 @@ from django.core.management import CommandError, call_command
 from chat.models import Conversation, Message
 from chat.services import message_remove, message_send
 from contacts.models import Contact
+from tests.conftest import ROOT, environ_without_config, shared_database_url
 from users.models import User
 
 pytestmark = pytest.mark.django_db
@@ -161,3 +164,27 @@ async def test_presence_sweep_keeps_users_connected_to_a_live_server(asgi_server
         assert statuses == {live.clerk_id: "online", ghost.clerk_id: "offline"}
     finally:
         await client.close()
+
+
+@pytest.mark.parametrize("days", ["0", "-1"])
+def test_chat_stats_refuses_fewer_than_one_day(days):
+    assert "last 1 days" in run("chat_stats", "--days", "1")
+    with pytest.raises(CommandError, match=f"--days: must be a whole number of days, at least 1, not '{days}'"):
+        run("chat_stats", f"--days={days}")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_seed_demo_output_has_no_log_lines(django_db_blocker):
+    with django_db_blocker.unblock():
+        database_url = shared_database_url()
+    # The same process then logs one event, proving log lines would have reached this output.
+    probe = ("from django.core.management import call_command; call_command('seed_demo'); import logging; "
+             "from kernel.logging import log_event; log_event(logging.getLogger('chat.send'), 'probe.after_seed')")
+    out = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-v", "0", "-c", probe], cwd=ROOT, capture_output=True, text=True,
+        timeout=60, env=environ_without_config(DATABASE_URL=database_url, LOG_FORMAT="json"),
+    )
+    assert out.returncode == 0, out.stderr
+    assert "demo data ready: 5 user(s)" in out.stdout
+    assert not [line for line in out.stdout.splitlines() if line.startswith("{")]
+    assert [json.loads(line)["event"] for line in out.stderr.splitlines()] == ["probe.after_seed"]

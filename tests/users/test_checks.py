@@ -1,9 +1,13 @@
 """Identity configuration problems are reported by Django's system checks; PEM keys survive env files."""
 
+import subprocess
+import sys
+
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from tests.conftest import ROOT, environ_without_config
 from users.checks import identity_check, identity_deploy_check
 from users.identity import IdentityError, verify_session_token
 
@@ -61,3 +65,14 @@ def test_a_broken_or_non_rsa_key_refuses_every_token(clerk_mode, clerk_key):
     with pytest.raises(IdentityError, match="not an RSA public key"):
         verify_session_token(clerk_key.mint("user_alice"))
     assert ids(identity_check()) == {"users.E002"}
+
+
+@pytest.mark.parametrize("command, times", [(["check"], 1), (["chat_stats", "--help"], 0)])
+def test_a_command_reports_dev_mode_once_and_help_not_at_all(command, times):
+    out = subprocess.run(
+        [sys.executable, "manage.py", *command], env=environ_without_config(AUTH_MODE="dev", DEBUG="false"), cwd=ROOT,
+        capture_output=True, text=True, timeout=60,
+    )
+    assert out.returncode == 0, out.stderr
+    printed = out.stdout + out.stderr
+    assert printed.count("identity is NOT verified") == times and printed.count("users.W001") == times
