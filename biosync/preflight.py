@@ -53,8 +53,10 @@ def redis_problem() -> str | None:
         client.ping()
     except redis.RedisError as exc:
         where = client.connection_pool.connection_kwargs
-        return (f"REDIS_URL: Redis at {where.get('host')}:{where.get('port')} is unreachable ({exc}); serving "
-                "anyway: messages are stored and reach sockets on this process only, until it is back")
+        return (
+            f"REDIS_URL: Redis at {where.get('host')}:{where.get('port')} is unreachable ({exc}); serving "
+            "anyway: messages are stored and reach sockets on this process only, until it is back"
+        )
     finally:
         client.close()
     return None

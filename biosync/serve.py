@@ -44,8 +44,9 @@ def _listening_sockets(host: str, ports: dict[int, str]) -> list[socket.socket]:
             sockets.append(_listening_socket(host, port))
         except OSError as exc:
             reason = "is already in use" if exc.errno == errno.EADDRINUSE else f"cannot be bound ({exc.strerror})"
-            sys.exit(f"{variable}: port {port} on {host} {reason}; "
-                     f"stop what listens there or set {variable} to a free port")
+            sys.exit(
+                f"{variable}: port {port} on {host} {reason}; stop what listens there or set {variable} to a free port"
+            )
     return sockets
 
 
@@ -99,8 +100,10 @@ def main() -> None:
     ports = {settings.PORT: "PORT"}
     ports.setdefault(settings.SOCKET_PORT, "SOCKET_PORT")  # equal ports share one socket
     sockets = _listening_sockets(host, ports)
-    print(f"BioSync ({server}): REST on http://{host}:{settings.PORT}, Socket.IO on http://{host}:{settings.SOCKET_PORT}",
-          flush=True)
+    print(
+        f"BioSync ({server}): REST on http://{host}:{settings.PORT}, Socket.IO on http://{host}:{settings.SOCKET_PORT}",
+        flush=True,
+    )
     (_uvicorn if server == "uvicorn" else _daphne)(sockets)
 
 

@@ -25,8 +25,10 @@ class ConversationAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         # One query for the page: counts and times come from the join, not a query per row.
-        return super().get_queryset(request).annotate(
-            _message_count=Count("messages"), _last_activity=Max("messages__created_at")
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(_message_count=Count("messages"), _last_activity=Max("messages__created_at"))
         )
 
     def has_add_permission(self, request):

@@ -25,7 +25,11 @@ DEMO_USERS = [
 ]
 
 DEMO_CONVERSATIONS = [
-    ("user_demo_ana", "user_demo_ben", ["Good morning!", "Morning Ana, did you sleep well?", "Yes, thank you", "Lunch at one?"]),
+    (
+        "user_demo_ana",
+        "user_demo_ben",
+        ["Good morning!", "Morning Ana, did you sleep well?", "Yes, thank you", "Lunch at one?"],
+    ),
     ("user_demo_chloe", "user_demo_ana", ["Ready for today's session?", "Ready", "Great, see you at ten"]),
     ("user_demo_dev", "user_demo_eli", ["Hi", "Hi Dev! How are you?", "Good. Tired.", "Rest well, I'll call later"]),
     ("user_demo_ben", "user_demo_dev", ["Dev, your new tablet arrives tomorrow", "Thanks!"]),
@@ -57,7 +61,9 @@ def _conversation(first: str, second: str, lines: list[str], key: str) -> tuple[
     speakers = [first, second]
     for index, text in enumerate(lines):
         sender, recipient = speakers[index % 2], speakers[(index + 1) % 2]
-        result = message_send(sender_id=sender, recipient_id=recipient, text=text, client_message_id=f"demo-{key}-{index}")
+        result = message_send(
+            sender_id=sender, recipient_id=recipient, text=text, client_message_id=f"demo-{key}-{index}"
+        )
         created, kept = created + result.created, kept + (not result.created)
         if result.created and index < len(lines) - 1:
             messages_mark_read(reader_id=recipient, message_ids=[result.message.id])
@@ -67,8 +73,13 @@ def _conversation(first: str, second: str, lines: list[str], key: str) -> tuple[
 def demo_seed(*, for_clerk_id: str | None = None, progress: Callable[[str], None] = lambda line: None) -> dict:
     totals = {"users": 0, "contacts": 0, "messages": 0, "messages_existing": 0}
     for clerk_id, username, full_name, paralyzed in DEMO_USERS:
-        made = _ensure_user(clerk_id, username=username, full_name=full_name, is_paralyzed=paralyzed,
-                            email=f"{username}@demo.biosync.invalid")
+        made = _ensure_user(
+            clerk_id,
+            username=username,
+            full_name=full_name,
+            is_paralyzed=paralyzed,
+            email=f"{username}@demo.biosync.invalid",
+        )
         totals["users"] += made
         progress(f"user {clerk_id} ({'isParalyzed' if paralyzed else 'standard'}): {'created' if made else 'exists'}")
 
@@ -88,5 +99,7 @@ def demo_seed(*, for_clerk_id: str | None = None, progress: Callable[[str], None
         created, kept = _conversation(first, second, lines, key=f"{first}-{second}")
         totals["messages"] += created
         totals["messages_existing"] += kept
-        progress(f"conversation {first} ↔ {second}: {pair_made} contact(s) added, {created} message(s) sent, {kept} already there")
+        progress(
+            f"conversation {first} ↔ {second}: {pair_made} contact(s) added, {created} message(s) sent, {kept} already there"
+        )
     return totals

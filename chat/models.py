@@ -10,12 +10,8 @@ class Conversation(models.Model):
     first and however two first messages race.
     """
 
-    user1 = models.ForeignKey(
-        "users.User", on_delete=models.CASCADE, db_column="user1_clerk_id", related_name="+"
-    )
-    user2 = models.ForeignKey(
-        "users.User", on_delete=models.CASCADE, db_column="user2_clerk_id", related_name="+"
-    )
+    user1 = models.ForeignKey("users.User", on_delete=models.CASCADE, db_column="user1_clerk_id", related_name="+")
+    user2 = models.ForeignKey("users.User", on_delete=models.CASCADE, db_column="user2_clerk_id", related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     last_message_at = models.DateTimeField(null=True, blank=True)
 
@@ -43,12 +39,8 @@ class MessageType(models.TextChoices):
 
 class Message(models.Model):
     conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="messages")
-    sender = models.ForeignKey(
-        "users.User", on_delete=models.CASCADE, db_column="from_clerk_id", related_name="+"
-    )
-    recipient = models.ForeignKey(
-        "users.User", on_delete=models.CASCADE, db_column="to_clerk_id", related_name="+"
-    )
+    sender = models.ForeignKey("users.User", on_delete=models.CASCADE, db_column="from_clerk_id", related_name="+")
+    recipient = models.ForeignKey("users.User", on_delete=models.CASCADE, db_column="to_clerk_id", related_name="+")
     content = models.TextField()
     message_type = models.CharField(max_length=32, choices=MessageType.choices, default=MessageType.TEXT)
     is_read = models.BooleanField(default=False)
@@ -72,9 +64,7 @@ class Message(models.Model):
         ]
         indexes = [
             models.Index(fields=["conversation", "id"], name="messages_conversation_id"),
-            models.Index(
-                fields=["recipient", "conversation"], condition=Q(is_read=False), name="messages_unread"
-            ),
+            models.Index(fields=["recipient", "conversation"], condition=Q(is_read=False), name="messages_unread"),
             models.Index(fields=["recipient"], condition=Q(delivered_at__isnull=True), name="messages_undelivered"),
         ]
 

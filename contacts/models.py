@@ -12,9 +12,7 @@ class Contact(models.Model):
     owner = models.ForeignKey(
         "users.User", on_delete=models.CASCADE, db_column="user_clerk_id", related_name="contacts"
     )
-    contact = models.ForeignKey(
-        "users.User", on_delete=models.CASCADE, db_column="contact_clerk_id", related_name="+"
-    )
+    contact = models.ForeignKey("users.User", on_delete=models.CASCADE, db_column="contact_clerk_id", related_name="+")
     nickname = models.CharField(max_length=255, null=True, blank=True)
     last_message_preview = models.CharField(max_length=255, null=True, blank=True)
     last_message_at = models.DateTimeField(null=True, blank=True)

@@ -47,9 +47,7 @@ def _external():
     if _external_manager is None and settings.REDIS_URL:
         import socketio
 
-        _external_manager = socketio.RedisManager(
-            settings.REDIS_URL, channel=pubsub_channel(), write_only=True
-        )
+        _external_manager = socketio.RedisManager(settings.REDIS_URL, channel=pubsub_channel(), write_only=True)
     return _external_manager
 
 

@@ -29,7 +29,9 @@ def log_event(logger: logging.Logger, event: str, *, level: int = logging.INFO, 
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         body = {
-            "ts": datetime.fromtimestamp(record.created, tz=UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            "ts": datetime.fromtimestamp(record.created, tz=UTC)
+            .isoformat(timespec="milliseconds")
+            .replace("+00:00", "Z"),
             "level": record.levelname,
             "logger": record.name,
         }
@@ -52,7 +54,8 @@ class PlainFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         line = super().format(record)
         extras = " ".join(
-            f"{key}={value}" for key, value in vars(record).items()
+            f"{key}={value}"
+            for key, value in vars(record).items()
             if key not in _RESERVED and key != "event" and not key.startswith("_")
         )
         return f"{line} {extras}" if extras else line

@@ -66,7 +66,10 @@ class Page:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             state = self.call("Runtime.evaluate", expression="document.readyState")["result"].get("value")
-            if state == "complete" and self.call("Runtime.evaluate", expression="location.href")["result"]["value"] != "about:blank":
+            if (
+                state == "complete"
+                and self.call("Runtime.evaluate", expression="location.href")["result"]["value"] != "about:blank"
+            ):
                 return
             time.sleep(0.1)
         raise RuntimeError(f"{url} did not load")
@@ -92,9 +95,11 @@ def main() -> None:
     manage = [sys.executable, "manage.py"]
     subprocess.run([*manage, "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True)
     subprocess.run([*manage, "seed_demo"], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
-    session_key = subprocess.run(
-        [*manage, "shell", "-c", SIGN_IN], cwd=ROOT, env=env, check=True, capture_output=True, text=True
-    ).stdout.strip().splitlines()[-1]
+    session_key = (
+        subprocess.run([*manage, "shell", "-c", SIGN_IN], cwd=ROOT, env=env, check=True, capture_output=True, text=True)
+        .stdout.strip()
+        .splitlines()[-1]
+    )
     server = subprocess.Popen([sys.executable, "-m", "biosync.serve"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL)
     browser = subprocess.Popen(
         [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", f"--user-data-dir={work / 'chromium'}",
@@ -107,7 +112,11 @@ def main() -> None:
         page = Page(debug_port)
         page.call("Network.enable")
         page.call("Network.setCookie", name="sessionid", value=session_key, url=base, path="/")
-        pages = {"messages": "/admin/chat/message/", "users": "/admin/users/user/", "message": "/admin/chat/message/1/change/"}
+        pages = {
+            "messages": "/admin/chat/message/",
+            "users": "/admin/users/user/",
+            "message": "/admin/chat/message/1/change/",
+        }
         for name, path in pages.items():
             page.open(base + path)
             for width in WIDTHS:
@@ -124,7 +133,9 @@ def main() -> None:
 SIGN_IN = """
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
 from django.contrib.sessions.backends.db import SessionStore
-admin = get_user_model().objects.filter(username="moderator").first() or get_user_model().objects.create_superuser("moderator", "m@example.com", "screenshots")
+Admin = get_user_model()
+admin = Admin.objects.filter(username="moderator").first()
+admin = admin or Admin.objects.create_superuser("moderator", "m@example.com", "screenshots")
 session = SessionStore()
 session[SESSION_KEY] = str(admin.pk)
 session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"

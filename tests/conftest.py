@@ -60,7 +60,10 @@ def _flush_retries_deadlocks() -> None:
 def pytest_collection_modifyitems(config, items):
     """Tests marked `redis` need a shared Redis (several processes), tests marked `postgres` the
     PostgreSQL-only write path; the embedded default has neither. .ci/run's second pass runs them."""
-    needs = {"redis": bool(settings.REDIS_URL), "postgres": settings.DATABASES["default"]["ENGINE"].endswith("postgresql")}
+    needs = {
+        "redis": bool(settings.REDIS_URL),
+        "postgres": settings.DATABASES["default"]["ENGINE"].endswith("postgresql"),
+    }
     kept, dropped = [], []
     for item in items:
         (dropped if any(item.get_closest_marker(m) and not ok for m, ok in needs.items()) else kept).append(item)
@@ -72,8 +75,22 @@ def pytest_collection_modifyitems(config, items):
 
 # Variables a developer may have exported that would change what a started process reads.
 CONFIG_VARS = [
-    "DATABASE_URL", "REDIS_URL", "PORT", "SOCKET_PORT", "HOST", "ASGI_SERVER", "CORS_ORIGIN", "AUTH_MODE", "DEBUG",
-    "SECRET_KEY", "ALLOWED_HOSTS", "CLERK_JWT_KEY", "CLERK_JWKS_URL", "MESSAGE_MAX_LENGTH", "LOG_FORMAT", "LOG_LEVEL",
+    "DATABASE_URL",
+    "REDIS_URL",
+    "PORT",
+    "SOCKET_PORT",
+    "HOST",
+    "ASGI_SERVER",
+    "CORS_ORIGIN",
+    "AUTH_MODE",
+    "DEBUG",
+    "SECRET_KEY",
+    "ALLOWED_HOSTS",
+    "CLERK_JWT_KEY",
+    "CLERK_JWKS_URL",
+    "MESSAGE_MAX_LENGTH",
+    "LOG_FORMAT",
+    "LOG_LEVEL",
 ]
 
 

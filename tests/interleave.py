@@ -61,7 +61,7 @@ class Elsewhere:
             connection.close()
 
     def settled(self) -> str:
-        """"done" once `fn` returned (or raised), "blocked" while it waits for another
+        """ "done" once `fn` returned (or raised), "blocked" while it waits for another
         transaction's lock."""
         pid = self._pid.result(TIMEOUT)
         # Asked from a third connection: ours may be inside a transaction and a statement.

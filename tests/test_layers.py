@@ -104,14 +104,16 @@ def test_no_import_circle():
     edges = {m: {t for t, _, _ in imports} for m, imports in GRAPH.items()}
     # A package's __init__ re-exporting its own modules is not a circle with them.
     for module in edges:
-        edges[module] = {t for t in edges[module] if not (module.startswith(t + ".") and MODULES[t].name == "__init__.py")}
+        edges[module] = {
+            t for t in edges[module] if not (module.startswith(t + ".") and MODULES[t].name == "__init__.py")
+        }
     circles, state = [], {}
 
     def visit(module, path):
         state[module] = "open"
         for target in sorted(edges[module]):
             if state.get(target) == "open":
-                circles.append(path[path.index(target):] + [target] if target in path else [module, target])
+                circles.append(path[path.index(target) :] + [target] if target in path else [module, target])
             elif target not in state:
                 visit(target, [*path, target])
         state[module] = "done"
@@ -138,7 +140,12 @@ def test_no_upward_import():
 
 
 def test_no_project_import_is_hidden_in_a_function():
-    hidden = [f"{module}:{line} imports {target}" for module, imports in GRAPH.items() for target, line, top in imports if not top]
+    hidden = [
+        f"{module}:{line} imports {target}"
+        for module, imports in GRAPH.items()
+        for target, line, top in imports
+        if not top
+    ]
     assert hidden == []
 
 
@@ -172,7 +179,11 @@ def test_services_emit_only_after_commit_through_the_one_helper():
                 used.setdefault(node.attr, set()).add(f"{module}:{node.lineno}")
     assert "send_event_on_commit" in used  # the scan sees the services' calls
     stray = {name: places for name, places in used.items() if name not in EMITTER_API}
-    assert {name: places for name, places in stray.items() if places != {p for p in places if p.startswith("chat.realtime.server:")} or name not in SERVER_WIRING} == {}
+    assert {
+        name: places
+        for name, places in stray.items()
+        if places != {p for p in places if p.startswith("chat.realtime.server:")} or name not in SERVER_WIRING
+    } == {}
 
 
 @pytest.mark.parametrize("module", sorted(m for m in MODULES if m not in {"biosync.asgi", "biosync.serve"}))

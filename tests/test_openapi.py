@@ -55,7 +55,10 @@ def test_document_lists_every_route_and_nothing_else(document):
 def test_document_has_both_identity_schemes_on_every_route_but_root(document):
     schemes = document["components"]["securitySchemes"]
     assert schemes["clerkIdHeader"] == {
-        "type": "apiKey", "in": "header", "name": "x-clerk-id", "description": schemes["clerkIdHeader"]["description"]
+        "type": "apiKey",
+        "in": "header",
+        "name": "x-clerk-id",
+        "description": schemes["clerkIdHeader"]["description"],
     }
     assert schemes["clerkSessionToken"]["type"] == "http" and schemes["clerkSessionToken"]["scheme"] == "bearer"
     for path, operations in document["paths"].items():
@@ -75,11 +78,29 @@ def test_document_describes_the_frontend_fields(document):
 
     assert {"clerkId", "isParalyzed", "status", "createdAt"} <= props("Profile")
     assert {
-        "id", "contactClerkId", "contactName", "nickname", "profileImage", "lastMessagePreview", "lastMessageAt",
-        "unreadCount", "status", "isParalyzed",
+        "id",
+        "contactClerkId",
+        "contactName",
+        "nickname",
+        "profileImage",
+        "lastMessagePreview",
+        "lastMessageAt",
+        "unreadCount",
+        "status",
+        "isParalyzed",
     } <= props("Contact")
-    assert {"id", "fromClerkId", "toClerkId", "content", "messageType", "isRead", "readAt", "createdAt", "isMine",
-            "removed"} <= props("Message")
+    assert {
+        "id",
+        "fromClerkId",
+        "toClerkId",
+        "content",
+        "messageType",
+        "isRead",
+        "readAt",
+        "createdAt",
+        "isMine",
+        "removed",
+    } <= props("Message")
     assert {"conversationId", "otherUser", "messages"} <= props("MessagesResponse")
     assert {"id", "otherUserClerkId", "createdAt", "lastMessageAt"} <= props("Conversation")
     assert props("Error") == {"error", "details"}
@@ -195,8 +216,10 @@ def test_live_app_conforms_to_its_document(asgi_server, live_identity, method, p
     operation = schema[path][method]
 
     @settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True, database=None)
-    @given(case=operation.as_strategy(generation_mode=GenerationMode.POSITIVE)
-           | operation.as_strategy(generation_mode=GenerationMode.NEGATIVE))
+    @given(
+        case=operation.as_strategy(generation_mode=GenerationMode.POSITIVE)
+        | operation.as_strategy(generation_mode=GenerationMode.NEGATIVE)
+    )
     def run(case):
         case.call_and_validate(base_url=asgi_server.url, headers=live_identity, timeout=10, checks=CHECKS)
 

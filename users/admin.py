@@ -31,17 +31,43 @@ class ModerationActionForm(ActionForm):
 @admin.register(User)
 class UserAdmin(admin.ModelAdmin):
     list_display = (
-        "clerk_id", "username", "full_name", "email", "status", "is_paralyzed", "is_active", "suspended", "created_at",
+        "clerk_id",
+        "username",
+        "full_name",
+        "email",
+        "status",
+        "is_paralyzed",
+        "is_active",
+        "suspended",
+        "created_at",
     )
     search_fields = ("clerk_id", "username", "full_name", "email")
     list_filter = ("status", "is_paralyzed", "is_active", SuspendedFilter)
     # Presence, Clerk and moderation own these; the actions below change suspension.
     readonly_fields = (
-        "clerk_id", "status", "last_seen_at", "created_at", "updated_at", "is_active", "suspended_at", "suspension_reason",
+        "clerk_id",
+        "status",
+        "last_seen_at",
+        "created_at",
+        "updated_at",
+        "is_active",
+        "suspended_at",
+        "suspension_reason",
     )
     fields = (
-        "clerk_id", "username", "full_name", "email", "image_url", "is_paralyzed", "status", "last_seen_at",
-        "is_active", "suspended_at", "suspension_reason", "created_at", "updated_at",
+        "clerk_id",
+        "username",
+        "full_name",
+        "email",
+        "image_url",
+        "is_paralyzed",
+        "status",
+        "last_seen_at",
+        "is_active",
+        "suspended_at",
+        "suspension_reason",
+        "created_at",
+        "updated_at",
     )
     action_form = ModerationActionForm
     actions = ["suspend_users", "unsuspend_users"]

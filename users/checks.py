@@ -38,7 +38,9 @@ def identity_check(app_configs=None, **kwargs):
             try:
                 _PemKey.get(settings.CLERK_JWT_KEY)
             except IdentityError as exc:
-                problems.append(Error(str(exc), hint="Paste Clerk's 'PEM public key' (API keys page).", id="users.E002"))
+                problems.append(
+                    Error(str(exc), hint="Paste Clerk's 'PEM public key' (API keys page).", id="users.E002")
+                )
     return problems
 
 

@@ -47,9 +47,7 @@ class User(models.Model):
         verbose_name = "BioSync user"
         verbose_name_plural = "BioSync users"
         constraints = [
-            models.CheckConstraint(
-                condition=models.Q(status__in=["online", "offline"]), name="users_status_valid"
-            ),
+            models.CheckConstraint(condition=models.Q(status__in=["online", "offline"]), name="users_status_valid"),
         ]
 
     def __str__(self) -> str:

@@ -25,7 +25,9 @@ def users_search(*, query: str, exclude_clerk_id: str, limit: int = SEARCH_LIMIT
         # fill one: without this, such users could never find each other.
         matches |= Q(clerk_id__startswith=query)
     return list(
-        User.objects.filter(matches, is_active=True).exclude(clerk_id=exclude_clerk_id).order_by("username", "clerk_id")[:limit]
+        User.objects.filter(matches, is_active=True)
+        .exclude(clerk_id=exclude_clerk_id)
+        .order_by("username", "clerk_id")[:limit]
     )
 
 

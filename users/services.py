@@ -126,7 +126,9 @@ def profile_from_claims(claims: dict) -> dict:
             profile[field] = _fit(field, value)
     if "full_name" not in profile:
         name = " ".join(
-            claims[c].strip() for c in ("first_name", "last_name") if isinstance(claims.get(c), str) and claims[c].strip()
+            claims[c].strip()
+            for c in ("first_name", "last_name")
+            if isinstance(claims.get(c), str) and claims[c].strip()
         )
         if name:
             profile["full_name"] = _fit("full_name", name)

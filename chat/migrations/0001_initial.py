@@ -5,73 +5,119 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('users', '0001_initial'),
+        ("users", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Conversation',
+            name="Conversation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('last_message_at', models.DateTimeField(blank=True, null=True)),
-                ('user1', models.ForeignKey(db_column='user1_clerk_id', on_delete=django.db.models.deletion.CASCADE, related_name='+', to='users.user')),
-                ('user2', models.ForeignKey(db_column='user2_clerk_id', on_delete=django.db.models.deletion.CASCADE, related_name='+', to='users.user')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("last_message_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "user1",
+                    models.ForeignKey(
+                        db_column="user1_clerk_id",
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="users.user",
+                    ),
+                ),
+                (
+                    "user2",
+                    models.ForeignKey(
+                        db_column="user2_clerk_id",
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="users.user",
+                    ),
+                ),
             ],
             options={
-                'db_table': 'conversations',
+                "db_table": "conversations",
             },
         ),
         migrations.CreateModel(
-            name='Message',
+            name="Message",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('content', models.TextField()),
-                ('message_type', models.CharField(choices=[('text', 'Text')], default='text', max_length=32)),
-                ('is_read', models.BooleanField(default=False)),
-                ('read_at', models.DateTimeField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('client_message_id', models.CharField(blank=True, max_length=100, null=True)),
-                ('delivered_at', models.DateTimeField(blank=True, null=True)),
-                ('removed_at', models.DateTimeField(blank=True, null=True)),
-                ('conversation', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='messages', to='chat.conversation')),
-                ('recipient', models.ForeignKey(db_column='to_clerk_id', on_delete=django.db.models.deletion.CASCADE, related_name='+', to='users.user')),
-                ('sender', models.ForeignKey(db_column='from_clerk_id', on_delete=django.db.models.deletion.CASCADE, related_name='+', to='users.user')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("content", models.TextField()),
+                ("message_type", models.CharField(choices=[("text", "Text")], default="text", max_length=32)),
+                ("is_read", models.BooleanField(default=False)),
+                ("read_at", models.DateTimeField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("client_message_id", models.CharField(blank=True, max_length=100, null=True)),
+                ("delivered_at", models.DateTimeField(blank=True, null=True)),
+                ("removed_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "conversation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="messages", to="chat.conversation"
+                    ),
+                ),
+                (
+                    "recipient",
+                    models.ForeignKey(
+                        db_column="to_clerk_id",
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="users.user",
+                    ),
+                ),
+                (
+                    "sender",
+                    models.ForeignKey(
+                        db_column="from_clerk_id",
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="users.user",
+                    ),
+                ),
             ],
             options={
-                'db_table': 'messages',
+                "db_table": "messages",
             },
         ),
         migrations.AddIndex(
-            model_name='conversation',
-            index=models.Index(fields=['user2', 'user1'], name='conversations_user2'),
+            model_name="conversation",
+            index=models.Index(fields=["user2", "user1"], name="conversations_user2"),
         ),
         migrations.AddConstraint(
-            model_name='conversation',
-            constraint=models.UniqueConstraint(fields=('user1', 'user2'), name='conversations_pair_unique'),
+            model_name="conversation",
+            constraint=models.UniqueConstraint(fields=("user1", "user2"), name="conversations_pair_unique"),
         ),
         migrations.AddConstraint(
-            model_name='conversation',
-            constraint=models.CheckConstraint(condition=models.Q(('user1__lt', models.F('user2'))), name='conversations_pair_ordered'),
+            model_name="conversation",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("user1__lt", models.F("user2"))), name="conversations_pair_ordered"
+            ),
         ),
         migrations.AddIndex(
-            model_name='message',
-            index=models.Index(fields=['conversation', 'id'], name='messages_conversation_id'),
+            model_name="message",
+            index=models.Index(fields=["conversation", "id"], name="messages_conversation_id"),
         ),
         migrations.AddIndex(
-            model_name='message',
-            index=models.Index(condition=models.Q(('is_read', False)), fields=['recipient', 'conversation'], name='messages_unread'),
+            model_name="message",
+            index=models.Index(
+                condition=models.Q(("is_read", False)), fields=["recipient", "conversation"], name="messages_unread"
+            ),
         ),
         migrations.AddIndex(
-            model_name='message',
-            index=models.Index(condition=models.Q(('delivered_at__isnull', True)), fields=['recipient'], name='messages_undelivered'),
+            model_name="message",
+            index=models.Index(
+                condition=models.Q(("delivered_at__isnull", True)), fields=["recipient"], name="messages_undelivered"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='message',
-            constraint=models.UniqueConstraint(condition=models.Q(('client_message_id__isnull', False)), fields=('sender', 'client_message_id'), name='messages_sender_client_id_unique'),
+            model_name="message",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("client_message_id__isnull", False)),
+                fields=("sender", "client_message_id"),
+                name="messages_sender_client_id_unique",
+            ),
         ),
     ]

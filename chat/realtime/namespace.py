@@ -52,7 +52,9 @@ def event(name: str, *, registered: bool = True):
                 try:
                     clerk_id = await self._user(sid)
                     if registered and clerk_id is None:
-                        raise ServiceError(f"Register first: emit {events.REGISTER_USER} before {name}", code="unregistered")
+                        raise ServiceError(
+                            f"Register first: emit {events.REGISTER_USER} before {name}", code="unregistered"
+                        )
                     return await handler(self, sid, clerk_id, data)
                 except ServiceError as exc:
                     outcome = exc.code
@@ -127,7 +129,9 @@ class ChatNamespace(socketio.AsyncNamespace):
         if not result.created:
             # A retry: nothing was announced, so this socket is answered here as the first time.
             await self._answer(sid, events.MESSAGE_SENT, events.message_sent_payload(message))
-            delivered = events.message_delivered_payload(message.id, result.status, message.read_at or message.created_at)
+            delivered = events.message_delivered_payload(
+                message.id, result.status, message.read_at or message.created_at
+            )
             await self._answer(sid, events.MESSAGE_DELIVERED, delivered)
         return events.send_ack_payload(message, result.status)
 
@@ -213,7 +217,9 @@ class ChatNamespace(socketio.AsyncNamespace):
     async def _fail(self, sid, name: str, data, exc: ServiceError) -> dict:
         if name == events.SEND_MESSAGE:
             client_id = payloads.client_message_id_of(data)
-            await self._answer(sid, events.MESSAGE_FAILED, events.message_failed_payload(exc.message, exc.details, client_id))
+            await self._answer(
+                sid, events.MESSAGE_FAILED, events.message_failed_payload(exc.message, exc.details, client_id)
+            )
         elif name == events.REGISTER_USER:
             await self._answer(sid, events.REGISTERED, events.failure_payload(exc.message))
         else:

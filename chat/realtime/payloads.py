@@ -72,7 +72,11 @@ def send_message(data, clerk_id: str) -> Send:
         raise _invalid("text", "text must be a non-empty string", text)
     client_id = data.get("clientMessageId")
     if client_id is not None and client_message_id_of(data) is None:
-        raise _invalid("clientMessageId", f"clientMessageId must be a string of 1 to {CLIENT_MESSAGE_ID_MAX} characters, without NUL", client_id)
+        raise _invalid(
+            "clientMessageId",
+            f"clientMessageId must be a string of 1 to {CLIENT_MESSAGE_ID_MAX} characters, without NUL",
+            client_id,
+        )
     return Send(recipient_id=recipient_id, text=text, client_message_id=client_id)
 
 

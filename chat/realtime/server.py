@@ -68,7 +68,9 @@ class _DirectLocalEmit(socketio.AsyncManager):
         if not targets:
             return
         encoded = self.server.packet_class(socketio.packet.EVENT, namespace=namespace, data=[event, *data]).encode()
-        packets = [eio_packet.Packet(eio_packet.MESSAGE, p) for p in (encoded if isinstance(encoded, list) else [encoded])]
+        packets = [
+            eio_packet.Packet(eio_packet.MESSAGE, p) for p in (encoded if isinstance(encoded, list) else [encoded])
+        ]
         for eio_sid in targets:
             try:
                 for pkt in packets:
@@ -188,7 +190,9 @@ class _SizedPollingResponses:
                 return
             if pending and message["type"] == "http.response.body":
                 start = pending.pop()
-                if not message.get("more_body") and not any(k.lower() == b"content-length" for k, _ in start["headers"]):
+                if not message.get("more_body") and not any(
+                    k.lower() == b"content-length" for k, _ in start["headers"]
+                ):
                     length = str(len(message.get("body", b""))).encode()
                     start = {**start, "headers": [*start["headers"], (b"content-length", length)]}
                 await send(start)

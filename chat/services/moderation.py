@@ -40,7 +40,10 @@ def _previews_refresh(conversation_id: int) -> None:
 
 def _removed_events(message: Message) -> list[tuple]:
     payload = events.message_deleted_payload(message.id, message.conversation_id)
-    return [(events.MESSAGE_DELETED, payload, events.user_room(clerk_id), None) for clerk_id in (message.sender_id, message.recipient_id)]
+    return [
+        (events.MESSAGE_DELETED, payload, events.user_room(clerk_id), None)
+        for clerk_id in (message.sender_id, message.recipient_id)
+    ]
 
 
 def _moderated(message_id: int, removed_at) -> tuple[Message, bool]:
@@ -64,14 +67,26 @@ def message_remove(*, message_id: int, moderator=None) -> Message:
     Idempotent: removing a removed message changes and announces nothing.
     """
     message, changed = _moderated(message_id, timezone.now())
-    log_event(logger, "message.removed", message_id=message.id, conversation_id=message.conversation_id,
-              moderator=getattr(moderator, "pk", None), changed=changed)
+    log_event(
+        logger,
+        "message.removed",
+        message_id=message.id,
+        conversation_id=message.conversation_id,
+        moderator=getattr(moderator, "pk", None),
+        changed=changed,
+    )
     return message
 
 
 def message_restore(*, message_id: int, moderator=None) -> Message:
     """Undo a removal. No realtime event exists for it: clients see the content on their next fetch."""
     message, changed = _moderated(message_id, None)
-    log_event(logger, "message.restored", message_id=message.id, conversation_id=message.conversation_id,
-              moderator=getattr(moderator, "pk", None), changed=changed)
+    log_event(
+        logger,
+        "message.restored",
+        message_id=message.id,
+        conversation_id=message.conversation_id,
+        moderator=getattr(moderator, "pk", None),
+        changed=changed,
+    )
     return message

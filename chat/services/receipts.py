@@ -36,7 +36,12 @@ def _mark_read(*, reader_id: str, where_sql: str, where_params: list, read_at) -
 def _read_events(reader_id: str, read: list[tuple[int, str]], read_at) -> list[tuple]:
     """The reader's devices learn what they read; each sender's devices get the receipts."""
     emits = [
-        (events.MESSAGES_READ, events.messages_read_payload([i for i, _ in read], read_at), events.user_room(reader_id), None)
+        (
+            events.MESSAGES_READ,
+            events.messages_read_payload([i for i, _ in read], read_at),
+            events.user_room(reader_id),
+            None,
+        )
     ]
     by_sender: dict[str, list[int]] = defaultdict(list)
     for message_id, sender_id in read:
@@ -46,7 +51,12 @@ def _read_events(reader_id: str, read: list[tuple[int, str]], read_at) -> list[t
         emits.append((events.MESSAGES_READ, events.messages_read_payload(message_ids, read_at, reader_id), room, None))
         for message_id in message_ids:
             emits.append(
-                (events.MESSAGE_DELIVERED, events.message_delivered_payload(message_id, events.STATUS_READ, read_at), room, None)
+                (
+                    events.MESSAGE_DELIVERED,
+                    events.message_delivered_payload(message_id, events.STATUS_READ, read_at),
+                    room,
+                    None,
+                )
             )
     return emits
 

@@ -12,7 +12,7 @@ from kernel.errors import ServiceError
 
 
 def message_status(message: Message) -> str:
-    """"read", "delivered" (it reached a connected recipient) or "saved" (waiting for them)."""
+    """ "read", "delivered" (it reached a connected recipient) or "saved" (waiting for them)."""
     if message.is_read:
         return events.STATUS_READ
     return events.STATUS_DELIVERED if message.delivered_at else events.STATUS_SAVED

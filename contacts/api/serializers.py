@@ -78,4 +78,4 @@ class ContactCreateSerializer(serializers.Serializer):
 
 
 class ContactUpdateSerializer(serializers.Serializer):
-    nickname = StrictCharField(allow_null=True, allow_blank=True, max_length=255, help_text="null or \"\" clears it.")
+    nickname = StrictCharField(allow_null=True, allow_blank=True, max_length=255, help_text='null or "" clears it.')

@@ -5,30 +5,50 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('users', '0001_initial'),
+        ("users", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Contact',
+            name="Contact",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('nickname', models.CharField(blank=True, max_length=255, null=True)),
-                ('last_message_preview', models.CharField(blank=True, max_length=255, null=True)),
-                ('last_message_at', models.DateTimeField(blank=True, null=True)),
-                ('unread_count', models.PositiveIntegerField(default=0)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('contact', models.ForeignKey(db_column='contact_clerk_id', on_delete=django.db.models.deletion.CASCADE, related_name='+', to='users.user')),
-                ('owner', models.ForeignKey(db_column='user_clerk_id', on_delete=django.db.models.deletion.CASCADE, related_name='contacts', to='users.user')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("nickname", models.CharField(blank=True, max_length=255, null=True)),
+                ("last_message_preview", models.CharField(blank=True, max_length=255, null=True)),
+                ("last_message_at", models.DateTimeField(blank=True, null=True)),
+                ("unread_count", models.PositiveIntegerField(default=0)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "contact",
+                    models.ForeignKey(
+                        db_column="contact_clerk_id",
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="users.user",
+                    ),
+                ),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        db_column="user_clerk_id",
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="contacts",
+                        to="users.user",
+                    ),
+                ),
             ],
             options={
-                'db_table': 'contacts',
-                'indexes': [models.Index(fields=['owner', '-last_message_at'], name='contacts_owner_recent')],
-                'constraints': [models.UniqueConstraint(fields=('owner', 'contact'), name='contacts_owner_contact_unique'), models.CheckConstraint(condition=models.Q(('owner', models.F('contact')), _negated=True), name='contacts_not_self')],
+                "db_table": "contacts",
+                "indexes": [models.Index(fields=["owner", "-last_message_at"], name="contacts_owner_recent")],
+                "constraints": [
+                    models.UniqueConstraint(fields=("owner", "contact"), name="contacts_owner_contact_unique"),
+                    models.CheckConstraint(
+                        condition=models.Q(("owner", models.F("contact")), _negated=True), name="contacts_not_self"
+                    ),
+                ],
             },
         ),
     ]

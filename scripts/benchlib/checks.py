@@ -20,8 +20,17 @@ import time
 
 from benchlib.procs import Postgres
 
-FIELDS = ("stored", "conv_pairs", "conv_extra", "misfiled", "unread_wrong", "unread_uncovered",
-          "unread_missing", "unread_extra", "stored_twice")
+FIELDS = (
+    "stored",
+    "conv_pairs",
+    "conv_extra",
+    "misfiled",
+    "unread_wrong",
+    "unread_uncovered",
+    "unread_missing",
+    "unread_extra",
+    "stored_twice",
+)
 # The ones that break the correctness target.
 VIOLATIONS = ("conv_extra", "misfiled", "unread_wrong", "unread_uncovered", "stored_twice")
 

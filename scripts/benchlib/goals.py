@@ -27,8 +27,13 @@ class Line:
     met: bool | None  # None: not measured
 
     def as_dict(self) -> dict:
-        return {"number": self.number, "server": self.server, "target": self.target, "measured": self.measured,
-                "met": self.met}
+        return {
+            "number": self.number,
+            "server": self.server,
+            "target": self.target,
+            "measured": self.measured,
+            "met": self.met,
+        }
 
 
 def _n(v, digits=0):
@@ -57,8 +62,15 @@ def evaluate(scenarios: list[Scenario], servers: list[str], chat: dict, memory: 
                 missing("1", target, f"needs target {other}")
                 continue
             q = v / theirs["msgs_s"] if v is not None and theirs["msgs_s"] else None
-            lines.append(Line("1", "ours", target, f"{_n(q, 2)}× ({_n(v)} vs {_n(theirs['msgs_s'])} msgs/s)",
-                              q is not None and q >= need))
+            lines.append(
+                Line(
+                    "1",
+                    "ours",
+                    target,
+                    f"{_n(q, 2)}× ({_n(v)} vs {_n(theirs['msgs_s'])} msgs/s)",
+                    q is not None and q >= need,
+                )
+            )
 
     # 2. Correctness under concurrency, from chatload and from the database.
     for users, window in CORRECTNESS:
@@ -75,20 +87,29 @@ def evaluate(scenarios: list[Scenario], servers: list[str], chat: dict, memory: 
             if not r:
                 continue
             client = sum(r[k] or 0 for k in CLIENT_COUNTS)
-            lines.append(Line("2", server, t2c, ", ".join(f"{k.replace('_', ' ')} {_n(r[k])}" for k in CLIENT_COUNTS),
-                              client == 0))
+            lines.append(
+                Line(
+                    "2", server, t2c, ", ".join(f"{k.replace('_', ' ')} {_n(r[k])}" for k in CLIENT_COUNTS), client == 0
+                )
+            )
             c = r.get("check")
             if c is None:
                 if server in ("ours", "old"):
                     lines.append(Line("2", server, t2d, "not checked (no database)", None))
                 continue
             db = chat_violations(r) - client
-            lines.append(Line("2", server, t2d,
-                              f"{c['conv_extra']:,} extra conversation(s) in {c['conv_pairs']:,} pairs, "
-                              f"{c['misfiled']:,} misfiled, {c['unread_wrong']:,} contact row(s) with a wrong "
-                              f"unread_count ({c['unread_missing']:,} increments missing, {c['unread_extra']:,} extra), "
-                              f"{c['unread_uncovered']:,} uncovered, {c['stored_twice']:,} stored twice",
-                              db == 0))
+            lines.append(
+                Line(
+                    "2",
+                    server,
+                    t2d,
+                    f"{c['conv_extra']:,} extra conversation(s) in {c['conv_pairs']:,} pairs, "
+                    f"{c['misfiled']:,} misfiled, {c['unread_wrong']:,} contact row(s) with a wrong "
+                    f"unread_count ({c['unread_missing']:,} increments missing, {c['unread_extra']:,} extra), "
+                    f"{c['unread_uncovered']:,} uncovered, {c['stored_twice']:,} stored twice",
+                    db == 0,
+                )
+            )
 
     # 3. Open-loop latency at 500 msgs/s.
     sc = next((s for s in scenarios if s.kind == "chat" and s.rate == OPEN_RATE), None)
@@ -101,9 +122,15 @@ def evaluate(scenarios: list[Scenario], servers: list[str], chat: dict, memory: 
             if not r:
                 continue
             p99, lost = r["p99"], r["lost"]
-            lines.append(Line("3", server, f"{sc.name}: delivery p99 ≤ {MAX_P99_MS:g} ms, nothing lost",
-                              f"p99 {_n(p99, 1)} ms (p50 {_n(r['p50'], 1)}), {_n(r['msgs_s'])} msgs/s, lost {_n(lost)}",
-                              p99 is not None and p99 <= MAX_P99_MS and not lost))
+            lines.append(
+                Line(
+                    "3",
+                    server,
+                    f"{sc.name}: delivery p99 ≤ {MAX_P99_MS:g} ms, nothing lost",
+                    f"p99 {_n(p99, 1)} ms (p50 {_n(r['p50'], 1)}), {_n(r['msgs_s'])} msgs/s, lost {_n(lost)}",
+                    p99 is not None and p99 <= MAX_P99_MS and not lost,
+                )
+            )
 
     # 4. Memory per idle registered socket.
     sc = next((s for s in scenarios if s.kind == "idle" and s.users == IDLE_SOCKETS), None)
@@ -116,29 +143,48 @@ def evaluate(scenarios: list[Scenario], servers: list[str], chat: dict, memory: 
             m = memory[(server, sc.name)]
             kb = m["kb_per_socket"]
             all_up = m["registered"] == m["sockets"] and not m["dropped"]
-            measured = (f"{_n(kb, 1)} KB/socket ({_n(m['registered'])}/{_n(m['sockets'])} registered, "
-                        f"RSS {_n(m['rss_before_kb'] / 1024, 1)} → {_n(m['rss_held_kb'] / 1024, 1)} MB)")
+            measured = (
+                f"{_n(kb, 1)} KB/socket ({_n(m['registered'])}/{_n(m['sockets'])} registered, "
+                f"RSS {_n(m['rss_before_kb'] / 1024, 1)} → {_n(m['rss_held_kb'] / 1024, 1)} MB)"
+            )
             met = kb is not None and kb <= MAX_KB_PER_SOCKET and all_up
             if sc.users < IDLE_SOCKETS:
                 measured += f"; the target is at {IDLE_SOCKETS:,} sockets (idle{IDLE_SOCKETS})"
                 met = None
-            lines.append(Line("4", server, f"{sc.name}: ≤ {MAX_KB_PER_SOCKET:g} KB per registered socket (server RSS)",
-                              measured, met))
+            lines.append(
+                Line(
+                    "4",
+                    server,
+                    f"{sc.name}: ≤ {MAX_KB_PER_SOCKET:g} KB per registered socket (server RSS)",
+                    measured,
+                    met,
+                )
+            )
 
     # 5. REST throughput at 32 connections.
     sc = next((s for s in scenarios if s.kind == "rest" and s.users == REST_CONNECTIONS), None)
     if not sc or not any(k[0] == "ours" and k[1] == sc.name for k in rest):
-        missing("5", f"REST at {REST_CONNECTIONS} connections: ≥ {MIN_REQ_S:,.0f} req/s per route, all 2xx",
-                "needs ours and scenario rest")
+        missing(
+            "5",
+            f"REST at {REST_CONNECTIONS} connections: ≥ {MIN_REQ_S:,.0f} req/s per route, all 2xx",
+            "needs ours and scenario rest",
+        )
     else:
         for server in ["ours", *refs]:
             for (t, name, route), r in rest.items():
                 if t != server or name != sc.name:
                     continue
-                ok = (r["req_s"] is not None and r["req_s"] >= MIN_REQ_S and not r["non2xx"] and not r["errors"])
-                lines.append(Line("5", server, f"`{route}`, {sc.users} connections: ≥ {MIN_REQ_S:,.0f} req/s, all 2xx",
-                                  f"{_n(r['req_s'])} req/s, p99 {_n(r['p99'], 1)} ms, {_n(r['non2xx'])} non-2xx, "
-                                  f"{_n(r['errors'])} errors", ok))
+                ok = r["req_s"] is not None and r["req_s"] >= MIN_REQ_S and not r["non2xx"] and not r["errors"]
+                lines.append(
+                    Line(
+                        "5",
+                        server,
+                        f"`{route}`, {sc.users} connections: ≥ {MIN_REQ_S:,.0f} req/s, all 2xx",
+                        f"{_n(r['req_s'])} req/s, p99 {_n(r['p99'], 1)} ms, {_n(r['non2xx'])} non-2xx, "
+                        f"{_n(r['errors'])} errors",
+                        ok,
+                    )
+                )
     return lines
 
 

@@ -66,8 +66,23 @@ def idle(env, target, sockets: int, log_path: Path) -> dict:
     if target.user_setup == "manage":
         target.create_users(prefix, sockets)
     rest = target.rest_url if target.user_setup == "http" else "none"
-    argv = ["node", str(HERE / "sockets.mjs"), "idle", "--modules", str(env.tools), "--url", target.socket_url,
-            "--rest", rest, "--prefix", prefix, "--users", str(sockets), "--timeout", "900"]
+    argv = [
+        "node",
+        str(HERE / "sockets.mjs"),
+        "idle",
+        "--modules",
+        str(env.tools),
+        "--url",
+        target.socket_url,
+        "--rest",
+        rest,
+        "--prefix",
+        prefix,
+        "--users",
+        str(sockets),
+        "--timeout",
+        "900",
+    ]
     with open(log_path, "ab") as log:
         proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log)
     lines = _Lines(proc)
@@ -98,10 +113,16 @@ def idle(env, target, sockets: int, log_path: Path) -> dict:
                 proc.wait()
     registered = connected["registered"]
     return {
-        "sockets": sockets, "registered": registered, "connect_s": connected["ms"] / 1000,
-        "rss_before_kb": before, "rss_held_kb": held, "rss_after_kb": after,
+        "sockets": sockets,
+        "registered": registered,
+        "connect_s": connected["ms"] / 1000,
+        "rss_before_kb": before,
+        "rss_held_kb": held,
+        "rss_after_kb": after,
         "kb_per_socket": (held - before) / registered if registered else None,
-        "dropped": released.get("droppedWhileHeld", 0), "settle_s": wait_held,
+        "dropped": released.get("droppedWhileHeld", 0),
+        "settle_s": wait_held,
         "settle_limit_hit": wait_held >= 30 or wait_before >= 30,
-        "primed": primed.get("primeRegistered"), "setup": primed.get("setup"),
+        "primed": primed.get("primeRegistered"),
+        "setup": primed.get("setup"),
     }

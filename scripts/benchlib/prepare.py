@@ -133,8 +133,10 @@ def _source_tar(baseline: Path) -> bytes:
     git = ["git", "--git-dir", str(baseline)] if (baseline / "HEAD").is_file() else ["git", "-C", str(baseline)]
     out = subprocess.run([*git, "archive", "HEAD", "app/apps/server"], capture_output=True, timeout=120)
     if out.returncode:
-        raise RuntimeError(f"BASELINE_DIR={baseline}: neither the server folder (src/index.ts) nor a git "
-                           f"clone of the old monorepo with app/apps/server: {out.stderr.decode()[-500:]}")
+        raise RuntimeError(
+            f"BASELINE_DIR={baseline}: neither the server folder (src/index.ts) nor a git "
+            f"clone of the old monorepo with app/apps/server: {out.stderr.decode()[-500:]}"
+        )
     return out.stdout
 
 
@@ -170,7 +172,18 @@ def relay_python(workdir: Path) -> Path:
     if not (venv / ".ok").exists():
         log("creating the Python relay ceiling's virtualenv (python-socketio, uvicorn[standard])")
         run([sys.executable, "-m", "venv", str(venv)], timeout=300)
-        run([str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check",
-             "python-socketio==5.18.1", "uvicorn[standard]"], timeout=900)
+        run(
+            [
+                str(python),
+                "-m",
+                "pip",
+                "install",
+                "-q",
+                "--disable-pip-version-check",
+                "python-socketio==5.18.1",
+                "uvicorn[standard]",
+            ],
+            timeout=900,
+        )
         (venv / ".ok").write_text("ok\n")
     return python

@@ -23,7 +23,12 @@ class Processes:
     def spawn(self, name: str, argv: list[str], *, env: dict, cwd: Path) -> subprocess.Popen:
         log = open(self.log_dir / f"{name}.log", "ab")
         proc = subprocess.Popen(
-            argv, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+            argv,
+            cwd=cwd,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
             start_new_session=True,
         )
         log.close()
@@ -61,8 +66,9 @@ def free_port() -> int:
 def http(method: str, url: str, *, headers: dict | None = None, body: dict | None = None, timeout=5):
     """(status, text) or (None, error) when nothing answered."""
     data = json.dumps(body).encode() if body is not None else None
-    req = urllib.request.Request(url, data=data, method=method, headers={
-        "content-type": "application/json", **(headers or {})})
+    req = urllib.request.Request(
+        url, data=data, method=method, headers={"content-type": "application/json", **(headers or {})}
+    )
     try:
         with urllib.request.urlopen(req, timeout=timeout) as resp:
             return resp.status, resp.read().decode(errors="replace")
@@ -95,8 +101,12 @@ class Postgres:
         return f"{self.base_url}/{db}"
 
     def psql(self, db: str, sql: str) -> str:
-        out = subprocess.run(["psql", "-X", "-q", "-At", "-v", "ON_ERROR_STOP=1", "-d", self.url(db), "-c", sql],
-                             capture_output=True, text=True, timeout=60)
+        out = subprocess.run(
+            ["psql", "-X", "-q", "-At", "-v", "ON_ERROR_STOP=1", "-d", self.url(db), "-c", sql],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         if out.returncode:
             raise RuntimeError(f"psql on {db}: {out.stderr.strip()}")
         return out.stdout.strip()
@@ -108,8 +118,9 @@ class Postgres:
 
     def backend_pids(self, db: str) -> list[int]:
         """Server processes of the connections to `db` (the servers keep pooled connections)."""
-        rows = self.psql("postgres", f"SELECT pid FROM pg_stat_activity WHERE datname = '{db}' "
-                                     "AND pid <> pg_backend_pid()")
+        rows = self.psql(
+            "postgres", f"SELECT pid FROM pg_stat_activity WHERE datname = '{db}' AND pid <> pg_backend_pid()"
+        )
         pids = [int(p) for p in rows.split() if p]
         return [p for p in pids if Path(f"/proc/{p}").exists()]  # only when PostgreSQL is local
 
@@ -128,7 +139,7 @@ def process_tree(root: int) -> list[int]:
             stat = (d / "stat").read_text()
         except OSError:
             continue
-        ppid = int(stat[stat.rindex(")") + 2:].split()[1])
+        ppid = int(stat[stat.rindex(")") + 2 :].split()[1])
         parents.setdefault(ppid, []).append(int(d.name))
     if not Path(f"/proc/{root}").exists():
         return []
@@ -163,6 +174,6 @@ def cpu_seconds(pids: list[int]) -> float:
             stat = Path(f"/proc/{pid}/stat").read_text()
         except OSError:
             continue
-        fields = stat[stat.rindex(")") + 2:].split()
+        fields = stat[stat.rindex(")") + 2 :].split()
         total += int(fields[11]) + int(fields[12])
     return total / tck

@@ -26,13 +26,23 @@ def row(result: dict, roles: dict[str, list[int]], stored: int | None) -> dict:
 
     server = cpu.get(str(roles["server"][0]), {})
     return {
-        "msgs_s": result["throughput"], "p50": delivery.get("p50"), "p99": delivery.get("p99"),
-        "ack_p99": ack.get("p99"), "sent": result["sent"], "received": received,
-        "lost": result["missing"], "dup": result["duplicates"], "failed": result["failed"],
-        "timed_out": result["timedOut"], "misrouted": result["misrouted"],
+        "msgs_s": result["throughput"],
+        "p50": delivery.get("p50"),
+        "p99": delivery.get("p99"),
+        "ack_p99": ack.get("p99"),
+        "sent": result["sent"],
+        "received": received,
+        "lost": result["missing"],
+        "dup": result["duplicates"],
+        "failed": result["failed"],
+        "timed_out": result["timedOut"],
+        "misrouted": result["misrouted"],
         "unregistered": result["connect"]["sockets"] - result["connect"]["registered"],
-        "server_us": per_msg("server"), "db_us": per_msg("db"), "redis_us": per_msg("redis"),
-        "server_core": server.get("pctOfOneCore"), "stored": stored,
+        "server_us": per_msg("server"),
+        "db_us": per_msg("db"),
+        "redis_us": per_msg("redis"),
+        "server_core": server.get("pctOfOneCore"),
+        "stored": stored,
     }
 
 
@@ -55,8 +65,10 @@ def _f(v, digits=1):
 
 
 def table(scenarios, targets, results) -> str:
-    head = ("| scenario | server | msgs/s | delivery p50 ms | p99 ms | ack p99 ms | sent | lost | dup "
-            "| failed | stored in DB | server CPU µs/msg | DB CPU µs/msg | Redis CPU µs/msg | server CPU % of a core |")
+    head = (
+        "| scenario | server | msgs/s | delivery p50 ms | p99 ms | ack p99 ms | sent | lost | dup "
+        "| failed | stored in DB | server CPU µs/msg | DB CPU µs/msg | Redis CPU µs/msg | server CPU % of a core |"
+    )
     lines = [head, "|" + "---|" * (head.count("|") - 1)]
     for sc in scenarios:
         for t in targets:
@@ -66,14 +78,18 @@ def table(scenarios, targets, results) -> str:
             lines.append(
                 f"| {sc} | {t} | {_f(r['msgs_s'])} | {_f(r['p50'])} | {_f(r['p99'])} | {_f(r['ack_p99'])} "
                 f"| {_f(r['sent'], 0)} | {_f(r['lost'], 0)} | {_f(r['dup'], 0)} | {_f(r['failed'], 0)} | {_f(r['stored'], 0)} "
-                f"| {_f(r['server_us'], 0)} | {_f(r['db_us'], 0)} | {_f(r['redis_us'], 0)} | {_f(r['server_core'])} |")
+                f"| {_f(r['server_us'], 0)} | {_f(r['db_us'], 0)} | {_f(r['redis_us'], 0)} | {_f(r['server_core'])} |"
+            )
     return "\n".join(lines)
 
 
 def ratios(scenarios, results, base: str, against: list[str]) -> str:
     """`base` ÷ each other server: throughput above 1 is better, latency and CPU below 1."""
-    lines = [f"| scenario | {base} ÷ | throughput | delivery p50 | delivery p99 | server CPU/msg "
-             "| server+DB+Redis CPU/msg |", "|---|---|---|---|---|---|---|"]
+    lines = [
+        f"| scenario | {base} ÷ | throughput | delivery p50 | delivery p99 | server CPU/msg "
+        "| server+DB+Redis CPU/msg |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for sc in scenarios:
         mine = results.get((base, sc))
         for other in against:
@@ -96,9 +112,11 @@ def ratios(scenarios, results, base: str, against: list[str]) -> str:
 
 def correctness_table(scenarios, targets, results) -> str:
     """chatload's counts and the database checks (benchlib.checks) per chat scenario and server."""
-    head = ("| scenario | server | lost | dup | failed | timed out | misrouted | stored in DB | extra conversations "
-            "| misfiled messages | contact rows with wrong unread_count | unread with no contact row "
-            "| unread increments missing / extra | messages stored twice | violations |")
+    head = (
+        "| scenario | server | lost | dup | failed | timed out | misrouted | stored in DB | extra conversations "
+        "| misfiled messages | contact rows with wrong unread_count | unread with no contact row "
+        "| unread increments missing / extra | messages stored twice | violations |"
+    )
     lines = [head, "|" + "---|" * (head.count("|") - 1)]
     for sc in scenarios:
         for t in targets:
@@ -108,9 +126,14 @@ def correctness_table(scenarios, targets, results) -> str:
             c = r.get("check")
             counts = [_f(r[k], 0) for k in ("lost", "dup", "failed", "timed_out", "misrouted", "stored")]
             if c:
-                db = [_f(c["conv_extra"], 0), _f(c["misfiled"], 0), _f(c["unread_wrong"], 0),
-                      _f(c["unread_uncovered"], 0), f"{c['unread_missing']:,} / {c['unread_extra']:,}",
-                      _f(c["stored_twice"], 0)]
+                db = [
+                    _f(c["conv_extra"], 0),
+                    _f(c["misfiled"], 0),
+                    _f(c["unread_wrong"], 0),
+                    _f(c["unread_uncovered"], 0),
+                    f"{c['unread_missing']:,} / {c['unread_extra']:,}",
+                    _f(c["stored_twice"], 0),
+                ]
             else:
                 db = ["-"] * 6
             v = chat_violations(r)
@@ -153,24 +176,32 @@ def combine_any(rows: list[dict], sums=()) -> dict:
 
 
 def memory_table(results) -> str:
-    head = ("| scenario | server | sockets registered | connect s | RSS before MB | RSS held MB | KB per socket "
-            "| RSS after disconnect MB | dropped while held |")
+    head = (
+        "| scenario | server | sockets registered | connect s | RSS before MB | RSS held MB | KB per socket "
+        "| RSS after disconnect MB | dropped while held |"
+    )
     lines = [head, "|" + "---|" * (head.count("|") - 1)]
     for (t, sc), r in results.items():
         mb = lambda kb: _f(kb / 1024 if kb is not None else None)  # noqa: E731
-        lines.append(f"| {sc} | {t} | {_f(r['registered'], 0)} / {_f(r['sockets'], 0)} | {_f(r['connect_s'])} "
-                     f"| {mb(r['rss_before_kb'])} | {mb(r['rss_held_kb'])} | {_f(r['kb_per_socket'])} "
-                     f"| {mb(r['rss_after_kb'])} | {_f(r['dropped'], 0)} |")
+        lines.append(
+            f"| {sc} | {t} | {_f(r['registered'], 0)} / {_f(r['sockets'], 0)} | {_f(r['connect_s'])} "
+            f"| {mb(r['rss_before_kb'])} | {mb(r['rss_held_kb'])} | {_f(r['kb_per_socket'])} "
+            f"| {mb(r['rss_after_kb'])} | {_f(r['dropped'], 0)} |"
+        )
     return "\n".join(lines)
 
 
 def rest_table(results) -> str:
-    head = ("| scenario | route | server | req/s | p50 ms | p99 ms | requests | non-2xx | errors+timeouts "
-            "| server CPU % of a core | server CPU µs/req | DB CPU µs/req | items in a response |")
+    head = (
+        "| scenario | route | server | req/s | p50 ms | p99 ms | requests | non-2xx | errors+timeouts "
+        "| server CPU % of a core | server CPU µs/req | DB CPU µs/req | items in a response |"
+    )
     lines = [head, "|" + "---|" * (head.count("|") - 1)]
     for (t, sc, route), r in results.items():
-        lines.append(f"| {sc} | `{route}` | {t} | {_f(r['req_s'])} | {_f(r['p50'])} | {_f(r['p99'])} "
-                     f"| {_f(r['requests'], 0)} | {_f(r['non2xx'], 0)} | {_f(r['errors'], 0)} "
-                     f"| {_f(r['server_core'])} | {_f(r['server_us'], 0)} | {_f(r['db_us'], 0)} "
-                     f"| {_f(r['items'], 0)} |")
+        lines.append(
+            f"| {sc} | `{route}` | {t} | {_f(r['req_s'])} | {_f(r['p50'])} | {_f(r['p99'])} "
+            f"| {_f(r['requests'], 0)} | {_f(r['non2xx'], 0)} | {_f(r['errors'], 0)} "
+            f"| {_f(r['server_core'])} | {_f(r['server_us'], 0)} | {_f(r['db_us'], 0)} "
+            f"| {_f(r['items'], 0)} |"
+        )
     return "\n".join(lines)

@@ -20,8 +20,10 @@ from benchlib.procs import cpu_seconds, http, process_tree
 
 HERE = Path(__file__).resolve().parent
 CONTACTS, MESSAGES = 50, 60
-ROUTES = (("GET /contacts", "/contacts", "contacts"),
-          ("GET /conversations/{id}/messages?limit=50", "/conversations/{id}/messages?limit=50", "messages"))
+ROUTES = (
+    ("GET /contacts", "/contacts", "contacts"),
+    ("GET /conversations/{id}/messages?limit=50", "/conversations/{id}/messages?limit=50", "messages"),
+)
 
 
 def seed(env, target, log_path: Path) -> dict:
@@ -29,9 +31,25 @@ def seed(env, target, log_path: Path) -> dict:
     if target.user_setup == "manage":
         target.create_users(prefix, CONTACTS + 1)
     rest = target.rest_url if target.user_setup == "http" else "none"
-    argv = ["node", str(HERE / "sockets.mjs"), "seed", "--modules", str(env.tools), "--url", target.socket_url,
-            "--rest", rest, "--prefix", prefix, "--contacts", str(CONTACTS), "--messages", str(MESSAGES),
-            "--timeout", "300"]
+    argv = [
+        "node",
+        str(HERE / "sockets.mjs"),
+        "seed",
+        "--modules",
+        str(env.tools),
+        "--url",
+        target.socket_url,
+        "--rest",
+        rest,
+        "--prefix",
+        prefix,
+        "--contacts",
+        str(CONTACTS),
+        "--messages",
+        str(MESSAGES),
+        "--timeout",
+        "300",
+    ]
     with open(log_path, "ab") as log:
         out = subprocess.run(argv, stdout=subprocess.PIPE, stderr=log, timeout=330)
     lines = out.stdout.decode().strip().splitlines()
@@ -79,13 +97,17 @@ def run(env, target, connections: int, duration: float, log_path: Path, raw_dir:
         seconds = result.get("duration") or duration
         cpu, dbcpu = cpu1 - cpu0, db1 - db0
         rows[label] = {
-            "req_s": total / seconds if seconds else None, "p50": result["latency"].get("p50"),
-            "p99": result["latency"].get("p99"), "requests": total, "non2xx": result.get("non2xx", 0),
+            "req_s": total / seconds if seconds else None,
+            "p50": result["latency"].get("p50"),
+            "p99": result["latency"].get("p99"),
+            "requests": total,
+            "non2xx": result.get("non2xx", 0),
             "errors": result.get("errors", 0) + result.get("timeouts", 0),
             "server_core": cpu / seconds * 100 if seconds else None,
             "server_us": cpu / total * 1e6 if total else None,
             "db_us": dbcpu / total * 1e6 if total and db else None,
-            "probe_status": status, "items": probe_items,
+            "probe_status": status,
+            "items": probe_items,
             "seed_failed": s["failed"] + s.get("unregistered", 0),
         }
     return rows

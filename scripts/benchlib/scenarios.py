@@ -35,8 +35,9 @@ class Scenario:
             return cls(text, count, kind=kind)
         users, sep, n = text.partition("x") if "x" in text else text.partition("@")
         if not sep or not users.isdigit() or not n.isdigit() or int(users) < 2 or int(users) % 2 or int(n) < 1:
-            raise ValueError(f"scenario {text!r}: USERSxWINDOW, USERS@RATE (users even, numbers positive), "
-                             "idle[N] or rest[N]")
+            raise ValueError(
+                f"scenario {text!r}: USERSxWINDOW, USERS@RATE (users even, numbers positive), idle[N] or rest[N]"
+            )
         return cls(text, int(users), window=int(n)) if sep == "x" else cls(text, int(users), rate=int(n))
 
     def args(self) -> list[str]:

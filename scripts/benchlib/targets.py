@@ -80,19 +80,25 @@ class Ours(Target):
         self.env.pg.recreate(self.db)
         self.rest_url, self.socket_url = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{sport}"
         self.server_env = {
-            "DATABASE_URL": self.env.pg.url(self.db), "REDIS_URL": self.env.redis_url,
+            "DATABASE_URL": self.env.pg.url(self.db),
+            "REDIS_URL": self.env.redis_url,
             # Its own Redis namespace, so concurrent test runs on the same Redis never see it.
             "REDIS_KEY_PREFIX": f"biosync-bench-{uuid.uuid4().hex[:8]}",
-            "DEBUG": "false", "HOST": "127.0.0.1", "PORT": str(port), "SOCKET_PORT": str(sport),
-            "AUTH_MODE": "dev", "LOG_LEVEL": "WARNING", "ASGI_SERVER": self.asgi_server,
+            "DEBUG": "false",
+            "HOST": "127.0.0.1",
+            "PORT": str(port),
+            "SOCKET_PORT": str(sport),
+            "AUTH_MODE": "dev",
+            "LOG_LEVEL": "WARNING",
+            "ASGI_SERVER": self.asgi_server,
             # A load generator is one sender far above a person's rate: lift the per-user limits.
-            "RATE_LIMIT_MESSAGES": "1000000000", "RATE_LIMIT_TYPING": "1000000000",
+            "RATE_LIMIT_MESSAGES": "1000000000",
+            "RATE_LIMIT_TYPING": "1000000000",
         }
         self.server_env.update(_prefixed_env("BENCH_OURS_"))
         self._spawn([str(self.repo / "scripts" / "serve")], env=self.server_env, cwd=self.repo)
         probe = f"benchprobe_{uuid.uuid4().hex[:8]}"
-        status, _ = http("POST", f"{self.rest_url}/users", headers={"x-clerk-id": probe},
-                         body={"isParalyzed": False})
+        status, _ = http("POST", f"{self.rest_url}/users", headers={"x-clerk-id": probe}, body={"isParalyzed": False})
         self.user_setup = "http" if status in (200, 201) else "manage"
 
     @property
@@ -115,8 +121,14 @@ class Ours(Target):
             "        user_create(clerk_id=cid)\n"
         )
         python = self.repo / ".venv" / "bin" / "python"
-        subprocess.run([str(python), "manage.py", "shell", "-c", code], cwd=self.repo, check=True,
-                       env={**os.environ, **self.server_env}, capture_output=True, timeout=120)
+        subprocess.run(
+            [str(python), "manage.py", "shell", "-c", code],
+            cwd=self.repo,
+            check=True,
+            env={**os.environ, **self.server_env},
+            capture_output=True,
+            timeout=120,
+        )
 
 
 class OursDaphne(Ours):
@@ -148,12 +160,19 @@ class Old(Target):
         env = {
             "PATH": f"{self.env.bun.parent}:{os.environ.get('PATH', '')}",
             "DATABASE_URL": self.env.pg.url(self.db),
-            "NEXT_PUBLIC_API_URL": self.rest_url, "SOCKET_URL": self.socket_url,
+            "NEXT_PUBLIC_API_URL": self.rest_url,
+            "SOCKET_URL": self.socket_url,
             "CORS_ORIGIN": "http://localhost:3001",
         }
         # Its schema, from its own drizzle definitions (its migrations folder is out of date).
-        out = subprocess.run([str(self.env.bun), "x", "drizzle-kit", "push", "--force"], cwd=self.env.baseline,
-                             env={**os.environ, **env}, capture_output=True, text=True, timeout=180)
+        out = subprocess.run(
+            [str(self.env.bun), "x", "drizzle-kit", "push", "--force"],
+            cwd=self.env.baseline,
+            env={**os.environ, **env},
+            capture_output=True,
+            text=True,
+            timeout=180,
+        )
         if out.returncode:
             raise RuntimeError(f"drizzle-kit push failed:\n{out.stdout}\n{out.stderr}")
         self._spawn([str(self.env.bun), "run", "bench-entry.ts"], env=env, cwd=self.env.baseline)
@@ -164,17 +183,44 @@ class RelayPy(Target):
     def start(self) -> None:
         sport = free_port()
         self.socket_url = f"http://127.0.0.1:{sport}"
-        self._spawn([str(self.env.relay_python), "-m", "uvicorn", "relay_py:app", "--app-dir",
-                     str(self.env.tools / "ceilings"), "--host", "127.0.0.1", "--port", str(sport),
-                     "--log-level", "warning"], env={}, cwd=self.env.workdir)
+        self._spawn(
+            [
+                str(self.env.relay_python),
+                "-m",
+                "uvicorn",
+                "relay_py:app",
+                "--app-dir",
+                str(self.env.tools / "ceilings"),
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(sport),
+                "--log-level",
+                "warning",
+            ],
+            env={},
+            cwd=self.env.workdir,
+        )
 
 
 class RelayNode(Target):
     def start(self) -> None:
         sport = free_port()
         self.socket_url = f"http://127.0.0.1:{sport}"
-        self._spawn(["node", str(self.env.tools / "ceilings" / "relay_node.mjs"), "--host", "127.0.0.1",
-                     "--port", str(sport), "--max-seconds", "3600"], env={}, cwd=self.env.workdir)
+        self._spawn(
+            [
+                "node",
+                str(self.env.tools / "ceilings" / "relay_node.mjs"),
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(sport),
+                "--max-seconds",
+                "3600",
+            ],
+            env={},
+            cwd=self.env.workdir,
+        )
 
 
 def _comm(proc_dir: Path) -> str:
@@ -186,7 +232,14 @@ def _comm(proc_dir: Path) -> str:
 
 def _prefixed_env(prefix: str) -> dict:
     """BENCH_OURS_DB_POOL_MAX_SIZE=40 becomes DB_POOL_MAX_SIZE=40 for our server only."""
-    return {k[len(prefix):]: v for k, v in os.environ.items() if k.startswith(prefix)}
+    return {k[len(prefix) :]: v for k, v in os.environ.items() if k.startswith(prefix)}
 
 
-KINDS = {"ours": Ours, "ours-daphne": OursDaphne, "ours-ref": OursRef, "old": Old, "relay-py": RelayPy, "relay-node": RelayNode}
+KINDS = {
+    "ours": Ours,
+    "ours-daphne": OursDaphne,
+    "ours-ref": OursRef,
+    "old": Old,
+    "relay-py": RelayPy,
+    "relay-node": RelayNode,
+}

@@ -25,7 +25,6 @@ print(json.dumps({
 """
 
 
-
 def probe(env: dict, cwd=ROOT) -> dict:
     clean = environ_without_config(DJANGO_SETTINGS_MODULE="biosync.settings", PYTHONPATH=str(ROOT))
     out = subprocess.run(
@@ -102,7 +101,10 @@ def test_bad_auth_mode_refuses_to_start():
     out = subprocess.run(
         [sys.executable, "-c", PROBE],
         env=environ_without_config(AUTH_MODE="open", DJANGO_SETTINGS_MODULE="biosync.settings", PYTHONPATH=str(ROOT)),
-        cwd=ROOT, capture_output=True, text=True, timeout=60,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert out.returncode != 0 and "AUTH_MODE" in out.stderr
 
@@ -114,15 +116,20 @@ def test_bad_auth_mode_refuses_to_start():
         ("DEBUG", "maybe", "DEBUG must be true or false, not 'maybe'"),
         ("SOCKET_PORT", "70000", "SOCKET_PORT must be from 1 to 65535, not 70000"),
         (
-            "DATABASE_URL", "mysql://u:secret@h/db",
+            "DATABASE_URL",
+            "mysql://u:secret@h/db",
             "DATABASE_URL must be a URL starting with postgres://, postgresql:// or sqlite://",
         ),
     ],
 )
 def test_a_value_that_does_not_parse_is_one_line_naming_it(variable, value, message):
     out = subprocess.run(
-        [sys.executable, "manage.py", "check"], env=environ_without_config(**{variable: value}), cwd=ROOT,
-        capture_output=True, text=True, timeout=60,
+        [sys.executable, "manage.py", "check"],
+        env=environ_without_config(**{variable: value}),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert out.returncode == 1
     assert out.stderr.splitlines() == [f"configuration error: {message}"]
@@ -132,8 +139,12 @@ def test_a_value_that_does_not_parse_is_one_line_naming_it(variable, value, mess
 @pytest.mark.parametrize("variable, value", [("PORT", "abc"), ("DEBUG", "maybe")])
 def test_the_server_refuses_a_bad_value_in_one_line_too(variable, value):
     out = subprocess.run(
-        [sys.executable, "-m", "biosync.serve"], env=environ_without_config(**{variable: value}), cwd=ROOT,
-        capture_output=True, text=True, timeout=60,
+        [sys.executable, "-m", "biosync.serve"],
+        env=environ_without_config(**{variable: value}),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert out.returncode == 1 and out.stdout == ""
     assert len(out.stderr.splitlines()) == 1 and out.stderr.startswith(f"configuration error: {variable} must be")
@@ -142,7 +153,13 @@ def test_the_server_refuses_a_bad_value_in_one_line_too(variable, value):
 def test_values_are_read_strictly():
     env = StrictEnv()
     env.ENVIRON = {
-        "ON": " YES ", "OFF": "off", "ZERO": "0", "EMPTY": "", "RATE": "1e3", "HOSTS": " a , ,b ", "BAD": "maybe",
+        "ON": " YES ",
+        "OFF": "off",
+        "ZERO": "0",
+        "EMPTY": "",
+        "RATE": "1e3",
+        "HOSTS": " a , ,b ",
+        "BAD": "maybe",
     }
     assert [env.bool(name, default=None) for name in ("ON", "OFF", "ZERO")] == [True, False, False]
     assert env.bool("EMPTY", default=True) is True and env.bool("MISSING", default=False) is False

@@ -64,8 +64,12 @@ def test_stored_messages_are_counted_once_and_metrics_are_served(client, make_us
     page = client.get("/metrics")
     assert page.status_code == 200 and page["Content-Type"].startswith("text/plain")
     text = page.content.decode()
-    for name in ("biosync_connected_sockets", "biosync_messages_stored_total", "biosync_send_latency_seconds_bucket",
-                 "biosync_send_failures_total"):
+    for name in (
+        "biosync_connected_sockets",
+        "biosync_messages_stored_total",
+        "biosync_send_latency_seconds_bucket",
+        "biosync_send_failures_total",
+    ):
         assert name in text
 
 
@@ -82,12 +86,16 @@ def test_http_and_database_metrics_count_each_request_and_query(client, make_use
     assert client.get("/contacts", HTTP_X_CLERK_ID="ann").status_code == 200
 
     assert _sample("django_http_responses_total_by_status_view_method_total", **view) == requests + 1
-    assert sum(
-        _sample("django_db_execute_total", alias="default", vendor=vendor) for vendor in ("sqlite", "postgresql")
-    ) > queries
+    assert (
+        sum(_sample("django_db_execute_total", alias="default", vendor=vendor) for vendor in ("sqlite", "postgresql"))
+        > queries
+    )
     text = client.get("/metrics").content.decode()
-    for name in ("django_http_requests_latency_seconds_by_view_method", "django_db_query_duration_seconds",
-                 "biosync_messages_stored_total"):
+    for name in (
+        "django_http_requests_latency_seconds_by_view_method",
+        "django_db_query_duration_seconds",
+        "biosync_messages_stored_total",
+    ):
         assert name in text
 
 
@@ -218,7 +226,10 @@ def test_each_request_is_one_log_line_without_its_query_string(client, caplog):
         client.get("/no/such/route", {"q": "private search words"})
         client.get("/healthz")
     lines = [r for r in caplog.records if getattr(r, "event", None) == "http.request"]
-    assert [(r.path, r.status, r.levelname) for r in lines] == [("/no/such/route", 404, "INFO"), ("/healthz", 200, "DEBUG")]
+    assert [(r.path, r.status, r.levelname) for r in lines] == [
+        ("/no/such/route", 404, "INFO"),
+        ("/healthz", 200, "DEBUG"),
+    ]
     assert all(r.duration_ms >= 0 for r in lines)
     assert "private search words" not in caplog.text
 

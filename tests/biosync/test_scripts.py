@@ -18,8 +18,12 @@ SETTINGS = "from django.conf import settings as s; print(s.DEBUG, s.LOG_FORMAT, 
 
 def manage(*args: str, **env: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        ["bash", str(ROOT / "scripts" / "manage"), *args], env=environ_without_config(**env), cwd=ROOT,
-        capture_output=True, text=True, timeout=300,
+        ["bash", str(ROOT / "scripts" / "manage"), *args],
+        env=environ_without_config(**env),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
 
 
@@ -62,7 +66,11 @@ def test_scripts_serve_prefers_the_environment_to_dotenv_and_names_a_taken_port(
         port = taken.getsockname()[1]
         out = subprocess.run(
             # Were .env to win, the server would start on the free port and never exit.
-            ["bash", str(ROOT / "scripts" / "serve")], cwd=ROOT, capture_output=True, text=True, timeout=60,
+            ["bash", str(ROOT / "scripts" / "serve")],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=60,
             env=environ_without_config(PORT=str(port), DATABASE_URL=database_url),
         )
     assert out.returncode == 1

@@ -107,9 +107,22 @@ def test_limit_defaults_to_50_and_is_capped_at_200(api_as, pair):
 
 @pytest.mark.parametrize(
     "query",
-    ["limit=abc", "limit=-1", "limit=0", "limit=1.5", "offset=-1", "offset=x", "limit=9223372036854775808",
-     "offset=99999999999999999999", "after=abc", "after=0", "before=-5", "before=9223372036854775808", "limit=%00",
-     "limit=%D9%A5"],
+    [
+        "limit=abc",
+        "limit=-1",
+        "limit=0",
+        "limit=1.5",
+        "offset=-1",
+        "offset=x",
+        "limit=9223372036854775808",
+        "offset=99999999999999999999",
+        "after=abc",
+        "after=0",
+        "before=-5",
+        "before=9223372036854775808",
+        "limit=%00",
+        "limit=%D9%A5",
+    ],
 )
 def test_bad_paging_is_400(api_as, pair, query):
     me, bob = pair
@@ -205,7 +218,8 @@ def test_removed_messages_keep_their_place_with_content_hidden(api_as, pair):
     for client in (api_as(me), api_as(bob)):
         messages = client.get(f"/conversations/{removed.conversation_id}/messages").json()["messages"]
         assert [(m["id"], m["content"], m["removed"]) for m in messages] == [
-            (kept.pk, "fine", False), (removed.pk, "", True)
+            (kept.pk, "fine", False),
+            (removed.pk, "", True),
         ]
     last = api_as(me).get("/conversations").json()["conversations"][0]["lastMessage"]
     assert last["id"] == removed.pk and last["content"] == "" and last["removed"] is True
@@ -299,7 +313,9 @@ def test_messages_page_is_byte_for_byte_what_the_serializers_write(api_as, pair,
     messages = chat(me, bob, 6)
     Message.objects.filter(pk=messages[1].pk).update(removed_at=timezone.now())
     Message.objects.filter(pk=messages[2].pk).update(
-        is_read=True, read_at=timezone.now().replace(microsecond=999999), delivered_at=timezone.now().replace(microsecond=0)
+        is_read=True,
+        read_at=timezone.now().replace(microsecond=999999),
+        delivered_at=timezone.now().replace(microsecond=0),
     )
     message_send(sender_id=me.clerk_id, recipient_id=bob.clerk_id, text="ünï \u2029 😀", client_message_id="c-1")
     mark_online(bob)
@@ -317,7 +333,12 @@ def test_messages_page_is_byte_for_byte_what_the_serializers_write(api_as, pair,
             "online": online_ids([other.clerk_id]),
             "nicknames": selectors.other_users_nicknames(clerk_id=who.clerk_id, users=[other]),
         }
-        body = {"conversationId": conversation_id, "otherUser": other, "messages": page, "hasMore": response.json()["hasMore"]}
+        body = {
+            "conversationId": conversation_id,
+            "otherUser": other,
+            "messages": page,
+            "hasMore": response.json()["hasMore"],
+        }
         assert response.content == JSONRenderer().render(MessagesResponseSerializer(body, context=context).data)
 
 

@@ -49,7 +49,10 @@ def test_seed_demo_can_connect_your_own_account():
     out = run("seed_demo", "--user", "user_me_123")
     assert "user user_me_123: created" in out
     me = User.objects.get(clerk_id="user_me_123")
-    assert set(Contact.objects.filter(owner=me).values_list("contact_id", flat=True)) == {"user_demo_ana", "user_demo_ben"}
+    assert set(Contact.objects.filter(owner=me).values_list("contact_id", flat=True)) == {
+        "user_demo_ana",
+        "user_demo_ben",
+    }
     assert Message.objects.filter(recipient=me).count() == 2
     run("seed_demo", "--user", "user_me_123")
     assert Message.objects.filter(recipient=me).count() == 2
@@ -178,11 +181,17 @@ def test_seed_demo_output_has_no_log_lines(django_db_blocker):
     with django_db_blocker.unblock():
         database_url = shared_database_url()
     # The same process then logs one event, proving log lines would have reached this output.
-    probe = ("from django.core.management import call_command; call_command('seed_demo'); import logging; "
-             "from kernel.logging import log_event; log_event(logging.getLogger('chat.send'), 'probe.after_seed')")
+    probe = (
+        "from django.core.management import call_command; call_command('seed_demo'); import logging; "
+        "from kernel.logging import log_event; log_event(logging.getLogger('chat.send'), 'probe.after_seed')"
+    )
     out = subprocess.run(
-        [sys.executable, "manage.py", "shell", "-v", "0", "-c", probe], cwd=ROOT, capture_output=True, text=True,
-        timeout=60, env=environ_without_config(DATABASE_URL=database_url, LOG_FORMAT="json"),
+        [sys.executable, "manage.py", "shell", "-v", "0", "-c", probe],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=environ_without_config(DATABASE_URL=database_url, LOG_FORMAT="json"),
     )
     assert out.returncode == 0, out.stderr
     assert "demo data ready: 5 user(s)" in out.stdout

@@ -35,7 +35,9 @@ def test_a_repeat_within_the_window_is_the_first_message_and_after_it_a_new_one(
 def test_in_one_batch_a_double_emit_is_stored_once(make_user):
     a, b = make_user("a"), make_user("b")
     now = timezone.now()
-    outcomes = messages_send_many(sends=[request(a, b, "water", now), request(a, b, "water", now + timedelta(milliseconds=5))])
+    outcomes = messages_send_many(
+        sends=[request(a, b, "water", now), request(a, b, "water", now + timedelta(milliseconds=5))]
+    )
     assert outcomes[0].created and not outcomes[1].created
     assert outcomes[1].message.pk == outcomes[0].message.pk
     assert Message.objects.filter(sender=a).count() == 1

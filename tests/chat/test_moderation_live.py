@@ -59,7 +59,8 @@ class StaffSession:
     async def login(self, username: str, password: str) -> None:
         token = await self._csrf("/admin/login/")
         status, _ = await self.request(
-            "POST", "/admin/login/?next=/admin/",
+            "POST",
+            "/admin/login/?next=/admin/",
             {"csrfmiddlewaretoken": token, "username": username, "password": password, "next": "/admin/"},
         )
         assert status == 302 and "sessionid" in self.cookies, "admin login failed"
@@ -78,7 +79,9 @@ class StaffSession:
 
 async def _staff_session(server) -> StaffSession:
     username = f"mod_{uuid.uuid4().hex[:8]}"
-    await database_sync_to_async(get_user_model().objects.create_superuser)(username, f"{username}@example.com", PASSWORD)
+    await database_sync_to_async(get_user_model().objects.create_superuser)(
+        username, f"{username}@example.com", PASSWORD
+    )
     session = StaffSession(server.url)
     await session.login(username, PASSWORD)
     return session
@@ -115,9 +118,7 @@ async def _disconnects_settled(clerk_ids: list[str], timeout: float = 10.0) -> N
     Its disconnect handlers write to the database after the client sees the disconnect; the
     test database's flush must not run into them (PostgreSQL reports a deadlock).
     """
-    still_online = database_sync_to_async(
-        lambda: User.objects.filter(clerk_id__in=clerk_ids, status="online").exists()
-    )
+    still_online = database_sync_to_async(lambda: User.objects.filter(clerk_id__in=clerk_ids, status="online").exists())
     deadline = asyncio.get_running_loop().time() + timeout
     while await still_online():
         assert asyncio.get_running_loop().time() < deadline, "server did not record the disconnects"
@@ -138,7 +139,11 @@ async def _rest(asgi_server, clerk_id: str, path: str) -> dict:
 
 async def test_removing_a_message_reaches_both_participants_and_rest(asgi_server, staff, connect, pair):
     ann, bob = pair
-    ann_phone, ann_tablet, bob_phone = await connect(ann.clerk_id), await connect(ann.clerk_id), await connect(bob.clerk_id)
+    ann_phone, ann_tablet, bob_phone = (
+        await connect(ann.clerk_id),
+        await connect(ann.clerk_id),
+        await connect(bob.clerk_id),
+    )
     ack = await bob_phone.send(ann.clerk_id, "a message that breaks the rules")
     assert ack["success"] is True
     message_id, conversation_id = ack["messageId"], ack["conversationId"]
@@ -162,7 +167,11 @@ async def test_removing_a_message_reaches_both_participants_and_rest(asgi_server
 
 async def test_suspending_disconnects_refuses_and_lifting_restores(asgi_server, staff, connect, pair):
     ann, bob = pair
-    ann_phone, ann_tablet, bob_phone = await connect(ann.clerk_id), await connect(ann.clerk_id), await connect(bob.clerk_id)
+    ann_phone, ann_tablet, bob_phone = (
+        await connect(ann.clerk_id),
+        await connect(ann.clerk_id),
+        await connect(bob.clerk_id),
+    )
 
     page = await staff.action("/admin/users/user/", "suspend_users", [ann.clerk_id], reason="Threats")
     assert "Suspended 1 user(s)." in page
@@ -221,8 +230,11 @@ async def test_a_live_send_writes_no_message_text_to_the_server_log(asgi_server,
     )
     # The socket event itself is one line too, with its outcome and timing.
     assert any(
-        e.get("event") == "socket.event" and e["socket_event"] == "send_message" and e["sid"] == sender.sid
-        and e["outcome"] == "ok" and e["duration_ms"] >= 0
+        e.get("event") == "socket.event"
+        and e["socket_event"] == "send_message"
+        and e["sid"] == sender.sid
+        and e["outcome"] == "ok"
+        and e["duration_ms"] >= 0
         for e in entries
     )
 

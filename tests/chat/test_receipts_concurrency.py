@@ -18,7 +18,9 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres]
 
 
 def _send(sender, recipient, text):
-    request = SendRequest(sender_id=sender.clerk_id, recipient_id=recipient.clerk_id, text=text, received_at=timezone.now())
+    request = SendRequest(
+        sender_id=sender.clerk_id, recipient_id=recipient.clerk_id, text=text, received_at=timezone.now()
+    )
     [outcome] = messages_send_many(sends=[request])
     return outcome.message
 

@@ -50,7 +50,11 @@ def test_a_mixed_batch_gets_each_send_its_own_outcome_in_order(make_user):
     assert ids == sorted(ids) and min(ids) > stored_before.message.pk
     for i in created:
         row = Message.objects.get(pk=outcomes[i].message.pk)
-        assert (row.sender_id, row.recipient_id, row.content) == (batch[i].sender_id, batch[i].recipient_id, batch[i].text)
+        assert (row.sender_id, row.recipient_id, row.content) == (
+            batch[i].sender_id,
+            batch[i].recipient_id,
+            batch[i].text,
+        )
         assert row.conversation_id == outcomes[i].message.conversation_id
         assert row.created_at == batch[i].received_at
     # Exactly one conversation per pair, and unread counts equal to unread messages.
@@ -88,7 +92,13 @@ def test_a_retry_stored_meanwhile_by_another_writer_is_skipped_and_not_counted(m
     a, b = make_user("a"), make_user("b")
     first = message_send(sender_id=a.clerk_id, recipient_id=b.clerk_id, text="first", client_message_id="dup")
     racing = [
-        Message(sender_id=a.clerk_id, recipient_id=b.clerk_id, content="first", client_message_id="dup", created_at=timezone.now()),
+        Message(
+            sender_id=a.clerk_id,
+            recipient_id=b.clerk_id,
+            content="first",
+            client_message_id="dup",
+            created_at=timezone.now(),
+        ),
         Message(sender_id=a.clerk_id, recipient_id=b.clerk_id, content="second", created_at=timezone.now()),
     ]
     inserted = messages_store(racing, previews=["first", "second"])

@@ -33,7 +33,11 @@ def test_the_services_refusals_show_as_form_errors(client, moderator, make_user,
         Contact.objects.create(owner=ann, contact=bob)
     response = _add(client, ann, ann if case == "yourself" else bob)
     assert response.status_code == 200  # the form again, with the error
-    expected = {"yourself": "You cannot add yourself", "duplicate": "Contact already exists", "deleted user": "User not found"}
+    expected = {
+        "yourself": "You cannot add yourself",
+        "duplicate": "Contact already exists",
+        "deleted user": "User not found",
+    }
     assert expected[case] in response.content.decode()
     assert Contact.objects.filter(owner=ann).count() == (1 if case == "duplicate" else 0)
 
@@ -41,6 +45,8 @@ def test_the_services_refusals_show_as_form_errors(client, moderator, make_user,
 def test_renaming_keeps_the_two_users(client, moderator, make_user):
     ann, bob, eve = make_user("ann"), make_user("bob"), make_user("eve")
     contact = Contact.objects.create(owner=ann, contact=bob)
-    client.post(f"/admin/contacts/contact/{contact.pk}/change/", {"owner": eve.pk, "contact": eve.pk, "nickname": "Bobby"})
+    client.post(
+        f"/admin/contacts/contact/{contact.pk}/change/", {"owner": eve.pk, "contact": eve.pk, "nickname": "Bobby"}
+    )
     contact.refresh_from_db()
     assert (contact.owner_id, contact.contact_id, contact.nickname) == (ann.pk, bob.pk, "Bobby")

@@ -14,8 +14,16 @@ from contacts.models import Contact
 pytestmark = pytest.mark.django_db
 ISO_Z = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 CONTACT_FIELDS = {
-    "id", "contactClerkId", "contactName", "nickname", "profileImage", "lastMessagePreview", "lastMessageAt",
-    "unreadCount", "status", "isParalyzed",
+    "id",
+    "contactClerkId",
+    "contactName",
+    "nickname",
+    "profileImage",
+    "lastMessagePreview",
+    "lastMessageAt",
+    "unreadCount",
+    "status",
+    "isParalyzed",
 }
 
 
@@ -181,9 +189,16 @@ def test_add_contact_without_own_profile_is_400(api_as, make_user):
 @pytest.mark.parametrize(
     "body",
     [
-        {}, {"contactClerkId": 5}, {"contactClerkId": None}, {"contactClerkId": ["a"]},
-        {"contactClerkId": "x", "nickname": 5}, {"contactClerkId": "x", "nickname": "n" * 256},
-        {"contactClerkId": "a\x00b"}, [], "x", 3,
+        {},
+        {"contactClerkId": 5},
+        {"contactClerkId": None},
+        {"contactClerkId": ["a"]},
+        {"contactClerkId": "x", "nickname": 5},
+        {"contactClerkId": "x", "nickname": "n" * 256},
+        {"contactClerkId": "a\x00b"},
+        [],
+        "x",
+        3,
     ],
 )
 def test_add_contact_refuses_wrong_types(api_as, make_user, body):

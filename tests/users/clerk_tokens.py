@@ -40,8 +40,15 @@ class SigningKey:
 
     def mint(self, sub: str | None = "user_valid", *, exp_in: int = 60, nbf_in: int = -5, **claims) -> str:
         now = int(time.time())
-        payload = {"iss": ISSUER, "azp": PARTY, "iat": now + min(nbf_in, 0), "nbf": now + nbf_in, "exp": now + exp_in,
-                   "sid": "sess_test", **claims}
+        payload = {
+            "iss": ISSUER,
+            "azp": PARTY,
+            "iat": now + min(nbf_in, 0),
+            "nbf": now + nbf_in,
+            "exp": now + exp_in,
+            "sid": "sess_test",
+            **claims,
+        }
         payload["sub"] = sub
         payload = {name: value for name, value in payload.items() if value is not None}
         return jwt.encode(payload, self.private, algorithm="RS256", headers={"kid": self.kid})

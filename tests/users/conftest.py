@@ -46,6 +46,15 @@ def bad_tokens(key: SigningKey, other: SigningKey, sub: str) -> dict[str, str]:
 
 
 BAD_TOKEN_NAMES = [
-    "expired", "not_yet_valid", "other_key", "wrong_azp", "no_azp", "wrong_iss", "no_sub",
-    "malformed", "garbage", "alg_none", "hs256_public_key",
+    "expired",
+    "not_yet_valid",
+    "other_key",
+    "wrong_azp",
+    "no_azp",
+    "wrong_iss",
+    "no_sub",
+    "malformed",
+    "garbage",
+    "alg_none",
+    "hs256_public_key",
 ]

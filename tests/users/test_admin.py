@@ -56,11 +56,20 @@ def test_staff_reach_every_page(client, moderator, make_user, page):
 
 def test_user_pages_show_no_secrets(client, moderator, make_user):
     user = make_user("ann")
-    secrets = {"SECRET_KEY": "s3cret-key-value-xyz", "CLERK_WEBHOOK_SECRET": "whsec_topsecretvalue", "CLERK_JWT_KEY": "pem-key-value-abc"}
+    secrets = {
+        "SECRET_KEY": "s3cret-key-value-xyz",
+        "CLERK_WEBHOOK_SECRET": "whsec_topsecretvalue",
+        "CLERK_JWT_KEY": "pem-key-value-abc",
+    }
     with override_settings(**secrets):
         pages = [
             client.get(page).content
-            for page in ("/admin/", "/admin/users/user/", f"/admin/users/user/{quote(user.pk)}/change/", "/admin/users/webhookdelivery/")
+            for page in (
+                "/admin/",
+                "/admin/users/user/",
+                f"/admin/users/user/{quote(user.pk)}/change/",
+                "/admin/users/webhookdelivery/",
+            )
         ]
     for page in pages:
         for value in secrets.values():
@@ -139,8 +148,15 @@ def test_suspension_fields_cannot_be_edited_in_the_form(client, moderator, make_
     ann = make_user("ann")
     response = client.post(
         f"/admin/users/user/{quote(ann.pk)}/change/",
-        {"username": ann.username, "full_name": "New Name", "email": ann.email, "image_url": "",
-         "suspended_at_0": "2020-01-01", "suspended_at_1": "00:00:00", "suspension_reason": "sneaky"},
+        {
+            "username": ann.username,
+            "full_name": "New Name",
+            "email": ann.email,
+            "image_url": "",
+            "suspended_at_0": "2020-01-01",
+            "suspended_at_1": "00:00:00",
+            "suspension_reason": "sneaky",
+        },
     )
     assert (response.status_code, response["Location"]) == (302, "/admin/users/user/")
     ann.refresh_from_db()

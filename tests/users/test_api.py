@@ -12,10 +12,18 @@ ISO_Z = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 
 def test_every_route_needs_an_identity(client):
     for method, path in [
-        ("get", "/users/me"), ("post", "/users"), ("patch", "/users/me"), ("get", "/users/search?q=a"),
-        ("get", "/contacts"), ("post", "/contacts"), ("patch", "/contacts/1"), ("delete", "/contacts/1"),
-        ("get", "/conversations"), ("get", "/conversations/1/messages"),
-        ("get", "/conversations/with/user_x/messages"), ("post", "/conversations/1/read"),
+        ("get", "/users/me"),
+        ("post", "/users"),
+        ("patch", "/users/me"),
+        ("get", "/users/search?q=a"),
+        ("get", "/contacts"),
+        ("post", "/contacts"),
+        ("patch", "/contacts/1"),
+        ("delete", "/contacts/1"),
+        ("get", "/conversations"),
+        ("get", "/conversations/1/messages"),
+        ("get", "/conversations/with/user_x/messages"),
+        ("post", "/conversations/1/read"),
     ]:
         response = getattr(client, method)(path, content_type="application/json")
         assert response.status_code == 401, (method, path)
@@ -65,13 +73,21 @@ def test_create_profile_as_the_frontend_does(api_as):
 
 
 def test_create_profile_with_profile_fields_and_defaults(api_as):
-    body = api_as("user_new2").post(
-        "/users", {"isParalyzed": False, "username": "bob", "fullName": "Bob B", "email": "bob@example.com"},
-        format="json",
-    ).json()
+    body = (
+        api_as("user_new2")
+        .post(
+            "/users",
+            {"isParalyzed": False, "username": "bob", "fullName": "Bob B", "email": "bob@example.com"},
+            format="json",
+        )
+        .json()
+    )
     assert body["isParalyzed"] is False
     assert (body["username"], body["fullName"], body["email"], body["profileImage"]) == (
-        "bob", "Bob B", "bob@example.com", None
+        "bob",
+        "Bob B",
+        "bob@example.com",
+        None,
     )
 
 
@@ -106,8 +122,15 @@ def test_create_profile_refuses_wrong_types(api_as, body):
 
 @pytest.mark.parametrize(
     "raw",
-    [b"{", b"{'isParalyzed': true}", b"\xff\xfe", b"[" * 100_000 + b"]" * 100_000, b"null", b'{"isParalyzed": NaN}',
-     b'{"isParalyzed": true} trailing'],
+    [
+        b"{",
+        b"{'isParalyzed': true}",
+        b"\xff\xfe",
+        b"[" * 100_000 + b"]" * 100_000,
+        b"null",
+        b'{"isParalyzed": NaN}',
+        b'{"isParalyzed": true} trailing',
+    ],
 )
 def test_malformed_json_is_400(api_as, raw):
     response = api_as("user_hostile").post("/users", raw, content_type="application/json")
@@ -199,7 +222,14 @@ def test_search_matches_username_full_name_email_case_insensitively(api_as, make
     found = {u["clerkId"]: u for u in body["users"]}
     assert set(found) == {a.clerk_id, b.clerk_id, c.clerk_id}
     assert set(found[b.clerk_id]) == {
-        "clerkId", "username", "email", "fullName", "profileImage", "isParalyzed", "status", "createdAt"
+        "clerkId",
+        "username",
+        "email",
+        "fullName",
+        "profileImage",
+        "isParalyzed",
+        "status",
+        "createdAt",
     }
     assert found[b.clerk_id]["status"] == "online" and found[a.clerk_id]["status"] == "offline"
     assert found[a.clerk_id]["email"] == "al@corp.example" and found[a.clerk_id]["fullName"] == "Al P"

@@ -29,7 +29,10 @@ def test_clerk_mode_without_a_key_is_an_error(settings):
 
 
 def test_clerk_mode_with_a_broken_key_is_an_error(settings):
-    settings.AUTH_MODE, settings.CLERK_JWT_KEY = "clerk", "-----BEGIN PUBLIC KEY-----\nnot a key\n-----END PUBLIC KEY-----"
+    settings.AUTH_MODE, settings.CLERK_JWT_KEY = (
+        "clerk",
+        "-----BEGIN PUBLIC KEY-----\nnot a key\n-----END PUBLIC KEY-----",
+    )
     assert ids(identity_check()) == {"users.E002"}
 
 
@@ -58,8 +61,10 @@ def test_a_broken_or_non_rsa_key_refuses_every_token(clerk_mode, clerk_key):
     clerk_mode.CLERK_JWT_KEY = "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----"
     with pytest.raises(IdentityError, match="not a PEM public key"):
         verify_session_token(clerk_key.mint("user_alice"))
-    ec_pem = ec.generate_private_key(ec.SECP256R1()).public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    ec_pem = (
+        ec.generate_private_key(ec.SECP256R1())
+        .public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
     )
     clerk_mode.CLERK_JWT_KEY = ec_pem.decode()
     with pytest.raises(IdentityError, match="not an RSA public key"):
@@ -70,8 +75,12 @@ def test_a_broken_or_non_rsa_key_refuses_every_token(clerk_mode, clerk_key):
 @pytest.mark.parametrize("command, times", [(["check"], 1), (["chat_stats", "--help"], 0)])
 def test_a_command_reports_dev_mode_once_and_help_not_at_all(command, times):
     out = subprocess.run(
-        [sys.executable, "manage.py", *command], env=environ_without_config(AUTH_MODE="dev", DEBUG="false"), cwd=ROOT,
-        capture_output=True, text=True, timeout=60,
+        [sys.executable, "manage.py", *command],
+        env=environ_without_config(AUTH_MODE="dev", DEBUG="false"),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert out.returncode == 0, out.stderr
     printed = out.stdout + out.stderr

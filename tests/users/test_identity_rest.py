@@ -8,8 +8,13 @@ from users.models import User
 
 pytestmark = pytest.mark.django_db
 
-CLAIMS = {"username": "ada", "first_name": "Ada", "last_name": "Lovelace", "email": "ada@example.com",
-          "image_url": "https://img.clerk.com/ada.png"}
+CLAIMS = {
+    "username": "ada",
+    "first_name": "Ada",
+    "last_name": "Lovelace",
+    "email": "ada@example.com",
+    "image_url": "https://img.clerk.com/ada.png",
+}
 
 
 def as_token(token, **extra) -> APIClient:
@@ -53,7 +58,12 @@ def test_onboarding_with_a_token_creates_the_subjects_profile_from_its_claims(cl
     response = client.post("/users", {"isParalyzed": True}, format="json")
     assert response.status_code == 200, response.content
     body = response.json()
-    assert (body["clerkId"], body["isParalyzed"], body["username"], body["fullName"], body["email"], body["profileImage"]) == (
-        "user_ada_1", True, "ada", "Ada Lovelace", "ada@example.com", "https://img.clerk.com/ada.png"
-    )
+    assert (
+        body["clerkId"],
+        body["isParalyzed"],
+        body["username"],
+        body["fullName"],
+        body["email"],
+        body["profileImage"],
+    ) == ("user_ada_1", True, "ada", "Ada Lovelace", "ada@example.com", "https://img.clerk.com/ada.png")
     assert User.objects.get(clerk_id=bob.clerk_id).is_paralyzed is False

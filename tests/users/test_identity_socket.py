@@ -97,7 +97,9 @@ async def test_x_clerk_id_alone_is_no_identity(clerk_server, trio):
 
 async def test_a_token_cannot_register_as_another_user(clerk_server, clerk_key, trio):
     alice, bob, _ = trio
-    peer = await Peer().connect(clerk_server.url, token=clerk_key.mint(alice.clerk_id), headers={"x-clerk-id": bob.clerk_id})
+    peer = await Peer().connect(
+        clerk_server.url, token=clerk_key.mint(alice.clerk_id), headers={"x-clerk-id": bob.clerk_id}
+    )
     try:
         refused = await peer.register(bob.clerk_id)
         assert refused["success"] is False and "does not match" in refused["error"]
@@ -112,7 +114,9 @@ async def test_a_token_cannot_send_as_another_user(clerk_server, clerk_key, trio
     peer = await Peer().connect(clerk_server.url, token=clerk_key.mint(alice.clerk_id))
     try:
         await peer.register(alice.clerk_id)
-        await peer.client.emit("send_message", {"fromClerkId": bob.clerk_id, "toClerkId": carol.clerk_id, "text": "as bob"})
+        await peer.client.emit(
+            "send_message", {"fromClerkId": bob.clerk_id, "toClerkId": carol.clerk_id, "text": "as bob"}
+        )
         failed = await peer.next("message_failed")
         assert "fromClerkId" in failed["error"]
     finally:

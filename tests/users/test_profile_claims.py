@@ -9,8 +9,13 @@ from users.models import PendingProfile, User
 
 pytestmark = [pytest.mark.urls("tests.users.urls_whoami"), pytest.mark.django_db]
 
-CLAIMS = {"username": "alice", "email": "alice@example.com", "first_name": "Alice", "last_name": "Liddell",
-          "image_url": "https://img.clerk.com/alice.png"}
+CLAIMS = {
+    "username": "alice",
+    "email": "alice@example.com",
+    "first_name": "Alice",
+    "last_name": "Liddell",
+    "image_url": "https://img.clerk.com/alice.png",
+}
 
 
 def get(token):
@@ -23,7 +28,10 @@ def test_claims_fill_the_profile_once(clerk_mode, clerk_key, make_user):
     assert get(token).status_code == 200
     user.refresh_from_db()
     assert (user.username, user.full_name, user.email, user.image_url) == (
-        "alice", "Alice Liddell", "alice@example.com", "https://img.clerk.com/alice.png"
+        "alice",
+        "Alice Liddell",
+        "alice@example.com",
+        "https://img.clerk.com/alice.png",
     )
     with CaptureQueriesContext(connection) as queries:
         assert get(clerk_key.mint(user.clerk_id, **CLAIMS)).status_code == 200

@@ -27,8 +27,16 @@ def webhook_secret(settings):
     settings.CLERK_WEBHOOK_SECRET = SECRET
 
 
-def clerk_user(clerk_id, *, username="alice", first="Alice", last="Liddell", email="alice@example.com",
-               image="https://img.clerk.com/alice.png", updated_at=None):
+def clerk_user(
+    clerk_id,
+    *,
+    username="alice",
+    first="Alice",
+    last="Liddell",
+    email="alice@example.com",
+    image="https://img.clerk.com/alice.png",
+    updated_at=None,
+):
     return {
         "id": clerk_id,
         "object": "user",
@@ -68,7 +76,13 @@ def test_user_updated_is_applied_to_an_existing_user(make_user):
     response = deliver("user.updated", clerk_user(user.clerk_id, username="alice_l", updated_at=1000))
     assert response.status_code == 200, response.content
     assert response.json()["result"] == "applied"
-    assert profile(user.clerk_id) == ("alice_l", "Alice Liddell", "alice@example.com", "https://img.clerk.com/alice.png", True)
+    assert profile(user.clerk_id) == (
+        "alice_l",
+        "Alice Liddell",
+        "alice@example.com",
+        "https://img.clerk.com/alice.png",
+        True,
+    )
 
 
 def test_user_created_before_onboarding_waits_for_post_users():
@@ -77,7 +91,12 @@ def test_user_created_before_onboarding_waits_for_post_users():
     # No profile yet: GET /users/me still answers null and the user chooses isParalyzed.
     assert not User.objects.filter(clerk_id=clerk_id).exists()
     user = user_create(clerk_id=clerk_id, is_paralyzed=True)
-    assert (user.username, user.full_name, user.email, user.is_paralyzed) == ("alice", "Alice Liddell", "alice@example.com", True)
+    assert (user.username, user.full_name, user.email, user.is_paralyzed) == (
+        "alice",
+        "Alice Liddell",
+        "alice@example.com",
+        True,
+    )
     assert not PendingProfile.objects.filter(clerk_id=clerk_id).exists()
 
 
@@ -124,8 +143,11 @@ def test_tampered_body_is_refused(make_user):
     user = make_user("alice")
     body = json.dumps({"type": "user.updated", "data": clerk_user(user.clerk_id)})
     at = datetime.now(UTC)
-    headers = {"svix-id": "msg_1", "svix-timestamp": str(int(at.timestamp())),
-               "svix-signature": Webhook(SECRET).sign("msg_1", at, body)}
+    headers = {
+        "svix-id": "msg_1",
+        "svix-timestamp": str(int(at.timestamp())),
+        "svix-signature": Webhook(SECRET).sign("msg_1", at, body),
+    }
     tampered = body.replace('"alice"', '"mallory"')
     _assert_refused_without_change(deliver(body=tampered, headers=headers), 400, user)
 
@@ -142,7 +164,9 @@ def test_missing_signature_headers_are_refused(make_user):
     user = make_user("alice")
     body = json.dumps({"type": "user.updated", "data": clerk_user(user.clerk_id)})
     _assert_refused_without_change(deliver(body=body, headers={}), 400, user)
-    _assert_refused_without_change(deliver(body=body, headers={"svix-id": "x", "svix-timestamp": "1", "svix-signature": "junk"}), 400, user)
+    _assert_refused_without_change(
+        deliver(body=body, headers={"svix-id": "x", "svix-timestamp": "1", "svix-signature": "junk"}), 400, user
+    )
 
 
 def test_replay_is_refused(make_user):

@@ -4,34 +4,41 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='User',
+            name="User",
             fields=[
-                ('clerk_id', models.CharField(max_length=255, primary_key=True, serialize=False)),
-                ('is_paralyzed', models.BooleanField(default=False)),
-                ('status', models.CharField(choices=[('online', 'Online'), ('offline', 'Offline')], default='offline', max_length=16)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('username', models.CharField(blank=True, default='', max_length=255)),
-                ('full_name', models.CharField(blank=True, default='', max_length=255)),
-                ('email', models.EmailField(blank=True, default='', max_length=320)),
-                ('image_url', models.URLField(blank=True, default='', max_length=2048)),
-                ('last_seen_at', models.DateTimeField(blank=True, null=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('is_active', models.BooleanField(default=True)),
-                ('suspended_at', models.DateTimeField(blank=True, null=True)),
-                ('suspension_reason', models.CharField(blank=True, default='', max_length=500)),
+                ("clerk_id", models.CharField(max_length=255, primary_key=True, serialize=False)),
+                ("is_paralyzed", models.BooleanField(default=False)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("online", "Online"), ("offline", "Offline")], default="offline", max_length=16
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("username", models.CharField(blank=True, default="", max_length=255)),
+                ("full_name", models.CharField(blank=True, default="", max_length=255)),
+                ("email", models.EmailField(blank=True, default="", max_length=320)),
+                ("image_url", models.URLField(blank=True, default="", max_length=2048)),
+                ("last_seen_at", models.DateTimeField(blank=True, null=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("is_active", models.BooleanField(default=True)),
+                ("suspended_at", models.DateTimeField(blank=True, null=True)),
+                ("suspension_reason", models.CharField(blank=True, default="", max_length=500)),
             ],
             options={
-                'db_table': 'users',
-                'ordering': ['clerk_id'],
-                'constraints': [models.CheckConstraint(condition=models.Q(('status__in', ['online', 'offline'])), name='users_status_valid')],
+                "db_table": "users",
+                "ordering": ["clerk_id"],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("status__in", ["online", "offline"])), name="users_status_valid"
+                    )
+                ],
             },
         ),
     ]

@@ -4,42 +4,41 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('users', '0001_initial'),
+        ("users", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='PendingProfile',
+            name="PendingProfile",
             fields=[
-                ('clerk_id', models.CharField(max_length=255, primary_key=True, serialize=False)),
-                ('username', models.CharField(blank=True, default='', max_length=255)),
-                ('full_name', models.CharField(blank=True, default='', max_length=255)),
-                ('email', models.EmailField(blank=True, default='', max_length=320)),
-                ('image_url', models.URLField(blank=True, default='', max_length=2048)),
-                ('clerk_updated_at', models.BigIntegerField(blank=True, null=True)),
-                ('received_at', models.DateTimeField(auto_now=True)),
+                ("clerk_id", models.CharField(max_length=255, primary_key=True, serialize=False)),
+                ("username", models.CharField(blank=True, default="", max_length=255)),
+                ("full_name", models.CharField(blank=True, default="", max_length=255)),
+                ("email", models.EmailField(blank=True, default="", max_length=320)),
+                ("image_url", models.URLField(blank=True, default="", max_length=2048)),
+                ("clerk_updated_at", models.BigIntegerField(blank=True, null=True)),
+                ("received_at", models.DateTimeField(auto_now=True)),
             ],
             options={
-                'db_table': 'users_pending_profiles',
+                "db_table": "users_pending_profiles",
             },
         ),
         migrations.CreateModel(
-            name='WebhookDelivery',
+            name="WebhookDelivery",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('svix_id', models.CharField(max_length=255, unique=True)),
-                ('event_type', models.CharField(max_length=100)),
-                ('received_at', models.DateTimeField(auto_now_add=True, db_index=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("svix_id", models.CharField(max_length=255, unique=True)),
+                ("event_type", models.CharField(max_length=100)),
+                ("received_at", models.DateTimeField(auto_now_add=True, db_index=True)),
             ],
             options={
-                'db_table': 'users_webhook_deliveries',
+                "db_table": "users_webhook_deliveries",
             },
         ),
         migrations.AddField(
-            model_name='user',
-            name='clerk_updated_at',
+            model_name="user",
+            name="clerk_updated_at",
             field=models.BigIntegerField(blank=True, null=True),
         ),
     ]

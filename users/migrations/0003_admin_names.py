@@ -4,18 +4,17 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('users', '0002_clerk_webhooks'),
+        ("users", "0002_clerk_webhooks"),
     ]
 
     operations = [
         migrations.AlterModelOptions(
-            name='user',
-            options={'ordering': ['clerk_id'], 'verbose_name': 'BioSync user', 'verbose_name_plural': 'BioSync users'},
+            name="user",
+            options={"ordering": ["clerk_id"], "verbose_name": "BioSync user", "verbose_name_plural": "BioSync users"},
         ),
         migrations.AlterModelOptions(
-            name='webhookdelivery',
-            options={'verbose_name_plural': 'webhook deliveries'},
+            name="webhookdelivery",
+            options={"verbose_name_plural": "webhook deliveries"},
         ),
     ]

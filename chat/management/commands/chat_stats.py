@@ -44,4 +44,3 @@ class Command(BaseCommand):
             f"unread backlog: {backlog['messages']} message(s) for {backlog['recipients']} user(s), "
             f"{backlog['undelivered']} never delivered, oldest {backlog['oldest'] or '-'}"
         )
-

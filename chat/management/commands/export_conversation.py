@@ -22,10 +22,13 @@ class Command(BaseCommand):
             self.stdout.write(json.dumps(export, indent=2, ensure_ascii=False))
             return
         names = {p["clerkId"]: p["fullName"] or p["username"] or p["clerkId"] for p in export["participants"]}
-        self.stdout.write(f"Conversation {export['conversationId']} between "
-                          + " and ".join(f"{name} ({clerk_id})" for clerk_id, name in names.items()))
-        self.stdout.write(f"Started {export['createdAt']}; exported {export['exportedAt']}; "
-                          f"{len(export['messages'])} message(s)")
+        self.stdout.write(
+            f"Conversation {export['conversationId']} between "
+            + " and ".join(f"{name} ({clerk_id})" for clerk_id, name in names.items())
+        )
+        self.stdout.write(
+            f"Started {export['createdAt']}; exported {export['exportedAt']}; {len(export['messages'])} message(s)"
+        )
         self.stdout.write("")
         for m in export["messages"]:
             content = m["content"] if m["removedAt"] is None else f"[removed by a moderator at {m['removedAt']}]"

@@ -21,7 +21,9 @@ class Command(BaseCommand):
             totals = demo_seed(for_clerk_id=clerk_id, progress=self.stdout.write)
         finally:
             logging.disable(logging.NOTSET)
-        self.stdout.write(self.style.SUCCESS(
-            f"demo data ready: {totals['users']} user(s), {totals['contacts']} contact(s), "
-            f"{totals['messages']} message(s) created; {totals['messages_existing']} message(s) already there"
-        ))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"demo data ready: {totals['users']} user(s), {totals['contacts']} contact(s), "
+                f"{totals['messages']} message(s) created; {totals['messages_existing']} message(s) already there"
+            )
+        )

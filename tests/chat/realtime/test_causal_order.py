@@ -45,7 +45,11 @@ def _positions(log, message_id: int) -> dict[str, int]:
             kind = "read_receipt"
         elif isinstance(payload, dict) and payload.get("messageId") == message_id:
             kind = f"{event}:{payload['status']}" if event == "message_delivered" else event
-            kind = "message_delivered:confirmation" if kind in ("message_delivered:delivered", "message_delivered:saved") else kind
+            kind = (
+                "message_delivered:confirmation"
+                if kind in ("message_delivered:delivered", "message_delivered:saved")
+                else kind
+            )
         else:
             continue
         seen.setdefault(kind, index)
@@ -66,6 +70,7 @@ async def _run(sender: Client, other_device: Client, reader: Client, recipient_i
     assert len(ids) == SENDS
     # Every receipt comes back (the channel works), then the order is checked message by message.
     for device in (sender, other_device):
+
         async def all_read(device=device):
             while not {i for _, p in device.log if _ == "messages_read" for i in p["messageIds"]} >= set(ids):
                 await device.next("messages_read", timeout=30)

@@ -14,9 +14,9 @@ from tests.chat.realtime.client import Client
 pytestmark = pytest.mark.django_db(transaction=True)
 
 _KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-_PUBLIC_PEM = _KEY.public_key().public_bytes(
-    serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-).decode()
+_PUBLIC_PEM = (
+    _KEY.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+)
 
 
 def _token(sub: str) -> str:
@@ -36,7 +36,9 @@ async def test_the_token_binds_the_user_at_connect(clerk_server, clients, alice,
     await sender.connect(auth={"token": _token(alice.clerk_id)})
     try:
         # No register_user needed; it only confirms, and refuses another id.
-        ack = await sender.call("send_message", {"fromClerkId": alice.clerk_id, "toClerkId": bob.clerk_id, "text": "hi"})
+        ack = await sender.call(
+            "send_message", {"fromClerkId": alice.clerk_id, "toClerkId": bob.clerk_id, "text": "hi"}
+        )
         assert ack["success"] is True and ack["status"] == "delivered"
         assert (await receiver.next("receive_message"))["text"] == "hi"
         await sender.emit("register_user", {"clerkId": bob.clerk_id})

@@ -37,7 +37,9 @@ async def test_a_double_emitted_send_is_stored_and_delivered_once(asgi_server, c
     marker = await sender.send(bob.clerk_id, "thank you")
     assert (await receiver.next("receive_message"))["messageId"] == marker["messageId"]
     assert receiver.pending("receive_message") == []
-    stored = await db(lambda: list(Message.objects.filter(sender=alice).order_by("id").values_list("content", flat=True)))()
+    stored = await db(
+        lambda: list(Message.objects.filter(sender=alice).order_by("id").values_list("content", flat=True))
+    )()
     assert stored == ["I need water", "thank you"]
 
 

@@ -48,7 +48,11 @@ async def test_a_websocket_frame_over_the_limit_is_answered_and_the_socket_lives
     assert ack == {"success": False, "error": error, "details": {"maxBytes": FRAME_MAX_BYTES}}
     assert failed["error"] == error
     await sender.emit("mark_as_read", {"messageIds": [1] * FRAME_MAX_BYTES})
-    assert (await sender.next("error")) == {"event": "mark_as_read", "error": error, "details": {"maxBytes": FRAME_MAX_BYTES}}
+    assert (await sender.next("error")) == {
+        "event": "mark_as_read",
+        "error": error,
+        "details": {"maxBytes": FRAME_MAX_BYTES},
+    }
     assert (await sender.send(bob.clerk_id, "after the big one"))["success"] is True
     assert not sender.disconnected.is_set()
 

@@ -44,7 +44,9 @@ async def test_every_bad_send_message_fails_clearly(asgi_server, clients, alice,
         failed = await sender.next("message_failed")
         assert ack["success"] is False and ack["error"] == failed["error"], payload
         assert reason.lower() in (failed["error"] + str(failed.get("details"))).lower(), (payload, failed)
-    failed = await sender.call("send_message", {"fromClerkId": alice.clerk_id, "toClerkId": bob.clerk_id, "text": "x" * 4001})
+    failed = await sender.call(
+        "send_message", {"fromClerkId": alice.clerk_id, "toClerkId": bob.clerk_id, "text": "x" * 4001}
+    )
     assert failed["details"]["maxLength"] == 4000
 
     # Nothing was stored or delivered, and the same socket still sends.
@@ -61,7 +63,9 @@ async def test_every_bad_send_message_fails_clearly(asgi_server, clients, alice,
 
 async def test_a_failure_names_the_client_message_id(asgi_server, clients, alice):
     sender = await clients(asgi_server, alice.clerk_id)
-    await sender.emit("send_message", {"fromClerkId": alice.clerk_id, "toClerkId": "user_x", "text": "t", "clientMessageId": "c9"})
+    await sender.emit(
+        "send_message", {"fromClerkId": alice.clerk_id, "toClerkId": "user_x", "text": "t", "clientMessageId": "c9"}
+    )
     assert (await sender.next("message_failed"))["clientMessageId"] == "c9"
 
 
@@ -88,7 +92,11 @@ async def test_bad_typing_payloads_get_an_error_event(asgi_server, clients, alic
             ack = await typist.call(event, payload)
             assert ack["success"] is False and (await typist.next("error"))["event"] == event, payload
     await typist.call("typing_start", {"fromClerkId": alice.clerk_id, "toClerkId": bob.clerk_id})
-    assert await watcher.next("user_typing") == {"userId": alice.clerk_id, "fromClerkId": alice.clerk_id, "isTyping": True}
+    assert await watcher.next("user_typing") == {
+        "userId": alice.clerk_id,
+        "fromClerkId": alice.clerk_id,
+        "isTyping": True,
+    }
     assert watcher.pending("user_typing") == []
 
 
@@ -117,7 +125,9 @@ async def test_a_socket_cannot_change_its_user(asgi_server, clients, alice, bob,
     assert again == {"success": True, "clerkId": alice.clerk_id, "socketId": client.sid}
 
     # Still alice: acting as bob fails, acting as alice works.
-    ack = await client.call("send_message", {"fromClerkId": bob.clerk_id, "toClerkId": alice.clerk_id, "text": "forged"})
+    ack = await client.call(
+        "send_message", {"fromClerkId": bob.clerk_id, "toClerkId": alice.clerk_id, "text": "forged"}
+    )
     assert ack["success"] is False
     assert (await client.send(bob.clerk_id, "genuine"))["success"] is True
     assert (await receiver.next("receive_message"))["text"] == "genuine"

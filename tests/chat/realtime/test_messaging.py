@@ -103,7 +103,9 @@ async def test_a_burst_of_50_is_stored_and_delivered_in_send_order(asgi_server, 
     texts = [f"queued {i}" for i in range(50)]
 
     # Emitted without awaiting one another, as a reconnecting client flushes its outbox.
-    acks = await asyncio.gather(*(sender.send(bob.clerk_id, text, clientMessageId=f"q{i}") for i, text in enumerate(texts)))
+    acks = await asyncio.gather(
+        *(sender.send(bob.clerk_id, text, clientMessageId=f"q{i}") for i, text in enumerate(texts))
+    )
 
     assert all(ack["success"] for ack in acks), [ack for ack in acks if not ack["success"]][:3]
     ids = [ack["messageId"] for ack in acks]

@@ -78,7 +78,9 @@ async def test_messages_waiting_offline_are_reported_delivered_when_the_recipien
     assert all(ISO_Z.match(n["timestamp"]) for n in notices)
     from chat.models import Message
 
-    delivered = await db(lambda: list(Message.objects.filter(recipient_id=bob.clerk_id).values_list("delivered_at", flat=True)))()
+    delivered = await db(
+        lambda: list(Message.objects.filter(recipient_id=bob.clerk_id).values_list("delivered_at", flat=True))
+    )()
     assert all(delivered)
 
 
