@@ -48,7 +48,7 @@ def test_copying_env_example_changes_no_default(dotenv_file):
     shutil.copy(ROOT / ".env.example", dotenv_file)
     debug, log_format, port, socket_port, secret = settings_seen()
     assert (debug, log_format, port, socket_port) == ("True", "plain", "3000", "3002")
-    assert secret.startswith("dev-insecure-secret-key")
+    assert secret.startswith("django-insecure-dev-secret-key")
     assert "daphne listens" not in (ROOT / ".env.example").read_text()
 
 
