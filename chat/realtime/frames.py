@@ -67,3 +67,31 @@ class OversizeFrameGuard:
                     await send({"type": "websocket.send", "text": frame})
 
         return await self.app(scope, guarded_receive, send)
+
+
+# --- packets that arrive whole but cannot be decoded -------------------------------------------
+# The event a JsonPacket stands in for a packet whose JSON could not be decoded (a lone UTF-16
+# surrogate, which a JS client makes by cutting text inside an emoji; nesting deeper than the
+# parser allows): the namespace answers it like a refused event instead of python-socketio
+# dropping it with a traceback and leaving the client's ack to time out.
+UNDECODABLE_EVENT = "__undecodable__"
+
+# After the packet type: an optional namespace, an optional ack id, then the event's name.
+_EVENT_PACKET_HEAD = re.compile(r'^2(/[^,]{0,200},)?(\d{0,20})\[\s*"((?:[^"\\]|\\.){1,100})"')
+
+
+def undecodable_event(encoded_packet: str, error: Exception) -> tuple[str | None, dict]:
+    """(the event's name if it can still be read, the payload UNDECODABLE_EVENT carries)."""
+    head = _EVENT_PACKET_HEAD.match(encoded_packet[:400]) if isinstance(encoded_packet, str) else None
+    name = None
+    if head:
+        try:
+            name = orjson.loads(f'"{head.group(3)}"')  # a name that is itself undecodable stays unknown
+        except orjson.JSONDecodeError:
+            name = None
+    reason = (
+        "a lone UTF-16 surrogate in a string"
+        if "surrogate" in str(error)
+        else ("nesting too deep" if "depth" in str(error) or isinstance(error, RecursionError) else "malformed JSON")
+    )
+    return name, {"event": name, "reason": reason}

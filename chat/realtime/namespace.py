@@ -20,6 +20,7 @@ from socketio.exceptions import ConnectionRefusedError
 from chat import services
 from chat.realtime import heartbeat, payloads, sendqueue
 from chat.realtime.db import call
+from chat.realtime.frames import UNDECODABLE_EVENT
 from chat.services import typing
 from chat.services.messages import SendRequest
 from delivery import events, ratelimit
@@ -154,9 +155,19 @@ class ChatNamespace(socketio.AsyncNamespace):
         return {"success": True}
 
     async def trigger_event(self, event, *args):
+        if event == UNDECODABLE_EVENT:
+            return await self._undecodable_event(*args)
         if isinstance(event, str) and hasattr(self, f"on_{event}"):
             return await super().trigger_event(event, *args)
         return await self._unknown_event(event, *args)
+
+    async def _undecodable_event(self, sid, data, *_ignored):
+        # One short line, never the payload: it may hold message text.
+        name = data.get("event") or "unknown"
+        log_event(logger, "socket.undecodable", level=logging.WARNING, sid=sid, socket_event=name[:UNKNOWN_EVENT_NAME_SHOWN],
+                  reason=data["reason"])  # fmt: skip
+        error = ServiceError(f"Could not decode the payload: {data['reason']}", code="undecodable")
+        return await self._fail(sid, name[:UNKNOWN_EVENT_NAME_SHOWN], None, error)
 
     async def _unknown_event(self, name, sid, data=None, *_ignored):
         # python-socketio would ack an unknown event with nothing: a client typo would look like success.

@@ -9,7 +9,7 @@ from django.conf import settings
 from engineio import packet as eio_packet
 from engineio.payload import Payload
 
-from chat.realtime.frames import FRAME_MAX_BYTES, OversizeFrameGuard
+from chat.realtime.frames import FRAME_MAX_BYTES, UNDECODABLE_EVENT, OversizeFrameGuard, undecodable_event
 from chat.realtime.namespace import ChatNamespace
 from delivery import emitter
 
@@ -44,6 +44,17 @@ class JsonPacket(socketio.packet.Packet):
 
     uses_binary_events = False
     json = _OrJson
+
+    def decode(self, encoded_packet):
+        try:
+            return super().decode(encoded_packet)
+        except ValueError as exc:  # orjson.JSONDecodeError: lone surrogates, nesting too deep
+            if self.packet_type != socketio.packet.EVENT:
+                raise
+            _, payload = undecodable_event(encoded_packet, exc)
+            # The ack id, when there is one, was read before the data: the client's ack is answered.
+            self.data = [UNDECODABLE_EVENT, payload]
+            return 0
 
 
 class _DirectLocalEmit(socketio.AsyncManager):
