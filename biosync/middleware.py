@@ -1,13 +1,17 @@
-"""One log line per HTTP request: method, path, status, time taken.
+"""Request middleware: one log line per HTTP request, and an honest 503 while the database is
+unreachable.
 
-The query string is left out: search terms (users, the admin's message search) are
-private. Probes and metric scrapes go at DEBUG, so they do not flood the log.
+The log line has method, path, status and time taken. The query string is left out: search
+terms (users, the admin's message search) are private. Probes and metric scrapes go at DEBUG,
+so they do not flood the log.
 """
 
 import logging
 import time
 
 from asgiref.sync import iscoroutinefunction
+from django.db import InterfaceError, OperationalError
+from django.http import JsonResponse
 from django.utils.decorators import sync_and_async_middleware
 
 from kernel.logging import log_event
@@ -48,3 +52,28 @@ def request_log_middleware(get_response):
             return response
 
     return middleware
+
+
+# What a client is told to wait before retrying while the database is unreachable.
+DATABASE_RETRY_AFTER_SECONDS = 5
+
+
+class DatabaseOutageMiddleware:
+    """A request that fails because the database cannot be reached (down, restarting, the pool
+    exhausted) is answered 503 `{error}` with Retry-After, not 500: nothing is wrong with the
+    request, and it can be sent again unchanged."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if not isinstance(exception, OperationalError | InterfaceError):
+            return None
+        log_event(logger, "http.database_unavailable", level=logging.WARNING, method=request.method,
+                  path=request.path, error=type(exception).__name__)  # fmt: skip
+        response = JsonResponse({"error": "The database is unavailable; try again shortly"}, status=503)
+        response["Retry-After"] = str(DATABASE_RETRY_AFTER_SECONDS)
+        return response
