@@ -28,6 +28,7 @@ from kernel import metrics
 from kernel.errors import ServiceError
 from kernel.logging import log_event
 from users.identity import Identity, IdentityError, socket_identity_at_connect, socket_identity_at_register
+from users.selectors import user_connect_refusal
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +36,9 @@ logger = logging.getLogger(__name__)
 QUIET_EVENTS = {events.TYPING_START, events.TYPING_STOP}
 # An unknown event's name is echoed in its error, cut to this many characters.
 UNKNOWN_EVENT_NAME_SHOWN = 100
+# When a socket that proved its user at connect is checked again (see on_connect): long enough
+# for its handshake to have finished.
+CONNECT_RECHECK_DELAY_SECONDS = 0.3
 # How long a typing partner once checked is taken as allowed without asking the database again.
 TYPING_RECHECK_SECONDS = 1.0
 
@@ -89,6 +93,10 @@ class ChatNamespace(socketio.AsyncNamespace):
             identity = await call(socket_identity_at_connect, environ, auth)
             if identity is not None:
                 await self._bind(sid, identity)
+                # A suspension committing while this handshake is still in flight disconnects the
+                # user's sockets before this one counts as connected, which python-socketio
+                # ignores: look once more when it does count.
+                self.server.start_background_task(self._recheck_after_connect, sid, identity.clerk_id)
         except (IdentityError, ServiceError) as exc:
             raise ConnectionRefusedError(str(exc)) from exc
         except Exception as exc:
@@ -199,6 +207,16 @@ class ChatNamespace(socketio.AsyncNamespace):
             await self.leave_room(sid, room)
             raise
         await self.save_session(sid, {"clerk_id": identity.clerk_id, "typing_ok": {}})
+
+    async def _recheck_after_connect(self, sid, clerk_id: str) -> None:
+        await asyncio.sleep(CONNECT_RECHECK_DELAY_SECONDS)
+        try:
+            refusal = await call(user_connect_refusal, clerk_id=clerk_id)
+        except Exception:
+            logger.exception("socket connect recheck failed")  # the heartbeat catches up later
+            return
+        if refusal is not None and self.server.manager.is_connected(sid, self.namespace):
+            await self.disconnect(sid)
 
     async def _typing_target(self, sid, clerk_id, data) -> str:
         recipient_id = payloads.typing(data, clerk_id)

@@ -1,6 +1,7 @@
 """In clerk mode the handshake token decides the socket's user (verification itself is tested
 with users/identity.py); here: the namespace binds it at connect and refuses without it."""
 
+import asyncio
 import time
 
 import jwt
@@ -55,3 +56,22 @@ async def test_a_connection_without_a_valid_token_is_refused(clerk_server, auth)
     client = Client(clerk_server.url)
     with pytest.raises(socketio.exceptions.ConnectionError):
         await client.connect(auth=auth)
+
+
+async def test_a_suspension_that_lands_during_the_handshake_still_closes_the_socket(clerk_server, alice):
+    """The suspension's own disconnect can reach the process before the socket counts as
+    connected (python-socketio ignores it then); here it is lost altogether: the suspension is
+    written straight to the database the moment the socket is connected. The socket still goes
+    within a second."""
+    from django.utils import timezone
+
+    from tests.chat.realtime.conftest import db
+    from users.models import User
+
+    client = Client(clerk_server.url)
+    await client.connect(auth={"token": _token(alice.clerk_id)})
+    try:
+        await db(lambda: User.objects.filter(pk=alice.clerk_id).update(suspended_at=timezone.now()))()
+        await asyncio.wait_for(client.disconnected.wait(), 1.0)
+    finally:
+        await client.close()
