@@ -22,6 +22,8 @@ ROUTES = {
     "/users": {"post"},
     "/users/me": {"get", "patch"},
     "/users/search": {"get"},
+    "/blocks": {"get", "post"},
+    "/blocks/{clerkId}": {"delete"},
     "/contacts": {"get", "post"},
     "/contacts/{id}": {"patch", "delete"},
     "/conversations": {"get"},

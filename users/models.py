@@ -99,3 +99,28 @@ class WebhookDelivery(models.Model):
 
     def __str__(self):
         return f"{self.event_type} {self.svix_id}"
+
+
+class Block(models.Model):
+    """`blocker` blocks `blocked`: the blocked user's messages and typing never reach the blocker,
+    who looks offline to them and is not found by their search. One way: the blocker still
+    reaches the blocked user."""
+
+    blocker = models.ForeignKey(User, on_delete=models.CASCADE, related_name="blocks_made")
+    blocked = models.ForeignKey(User, on_delete=models.CASCADE, related_name="blocked_by")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        db_table = "user_blocks"
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["blocker", "blocked"], name="user_blocks_pair_unique"),
+            models.CheckConstraint(condition=~models.Q(blocker=models.F("blocked")), name="user_blocks_not_self"),
+        ]
+        indexes = [
+            # "Who blocks this user": presence, search and the send path ask it from the blocked side.
+            models.Index(fields=["blocked", "blocker"], name="user_blocks_blocked"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.blocker_id} blocks {self.blocked_id}"

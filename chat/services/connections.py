@@ -21,7 +21,7 @@ def socket_disconnect(*, clerk_id: str, sid: str) -> None:
 
 
 def typing_partner_check(*, sender_id: str, recipient_id: str) -> None:
-    """Typing indicators go only where a message could."""
+    """Typing indicators go only where a message could (not to a user who blocks the typist)."""
     if sender_id == recipient_id:
         raise ServiceError("Cannot type to yourself", code="self")
     states = chat_states(sender_id, recipient_id)
@@ -31,5 +31,5 @@ def typing_partner_check(*, sender_id: str, recipient_id: str) -> None:
         raise ServiceError("Your account cannot send messages", code="sender_suspended")
     if recipient is None:
         raise ServiceError("Recipient not found", code="unknown_recipient")
-    if not recipient.can_chat:
+    if not recipient.accepts_from(sender_id):
         raise ServiceError("Recipient cannot receive messages", code="recipient_unavailable")

@@ -65,6 +65,7 @@ def message_send_validate(sender_id: str, recipient_id: str, text, users: dict[s
         raise ServiceError("Your account cannot send messages", code="sender_suspended")
     if recipient is None:
         raise ServiceError("Recipient not found", code="unknown_recipient")
-    if not recipient.can_chat:
+    if not recipient.accepts_from(sender_id):
+        # A block is refused exactly as a deactivated account: the blocked user learns nothing more.
         raise ServiceError("Recipient cannot receive messages", code="recipient_unavailable")
     return text

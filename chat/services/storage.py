@@ -12,7 +12,7 @@ from django.db import connection, transaction
 
 from chat.models import Conversation, Message
 from contacts.models import Contact
-from users.models import User
+from users.models import Block, User
 
 PREVIEW_LENGTH = 100
 
@@ -113,30 +113,52 @@ def _message_store_sqlite(message: Message, *, preview: str) -> None:
 
 
 class ChatState(NamedTuple):
-    """What a send needs to know of a user (the same rule as `User.can_chat`)."""
+    """What a send needs to know of a user (the same rule as `User.can_chat`), and whom among
+    the users asked about together they block."""
 
     is_active: bool
     suspended_at: object
+    blocks: frozenset = frozenset()
 
     @property
     def can_chat(self) -> bool:
         return bool(self.is_active) and self.suspended_at is None
 
+    def accepts_from(self, sender_id: str) -> bool:
+        """Whether a message or typing from `sender_id` may reach this user."""
+        return self.can_chat and sender_id not in self.blocks
+
 
 def chat_states(*clerk_ids: str) -> dict[str, ChatState]:
-    """The users' chat-relevant fields only, by clerk id.
+    """The users' chat-relevant fields only, by clerk id, with the blocks among them: one query
+    for a whole batch (its second half reads the blocks by their unique (blocker, blocked) index).
 
     Raw SQL into tuples: on every send (batch), compiling a queryset and building model
     instances cost more CPU than the query.
     """
     if not clerk_ids:
         return {}
-    meta = User._meta
-    columns = ", ".join(meta.get_field(name).column for name in ("clerk_id", "is_active", "suspended_at"))
-    placeholders = ", ".join(["%s"] * len(clerk_ids))
+    users, blocks = User._meta, Block._meta
+    columns = ", ".join(users.get_field(name).column for name in ("clerk_id", "is_active", "suspended_at"))
+    blocker, blocked = (blocks.get_field(name).column for name in ("blocker", "blocked"))
+    ids = ", ".join(["%s"] * len(clerk_ids))
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {columns} FROM {meta.db_table} WHERE {meta.pk.column} IN ({placeholders})", clerk_ids)
-        return {clerk_id: ChatState(is_active, suspended_at) for clerk_id, is_active, suspended_at in cursor.fetchall()}
+        cursor.execute(
+            f"SELECT {columns}, NULL FROM {users.db_table} WHERE {users.pk.column} IN ({ids}) "
+            f"UNION ALL SELECT {blocker}, NULL, NULL, {blocked} FROM {blocks.db_table} "
+            f"WHERE {blocker} IN ({ids}) AND {blocked} IN ({ids})",
+            clerk_ids * 3,
+        )
+        rows = cursor.fetchall()
+    blocked_by_user: dict[str, set[str]] = {}
+    for clerk_id, _, _, blocked_id in rows:
+        if blocked_id is not None:
+            blocked_by_user.setdefault(clerk_id, set()).add(blocked_id)
+    return {
+        clerk_id: ChatState(is_active, suspended_at, frozenset(blocked_by_user.get(clerk_id, ())))
+        for clerk_id, is_active, suspended_at, blocked_id in rows
+        if blocked_id is None
+    }
 
 
 # Columns whose Python values psycopg adapts exactly as Django's field preparation would (text,
