@@ -30,6 +30,7 @@ ROUTES = {
     "/conversations/{id}/messages": {"get"},
     "/conversations/with/{contactClerkId}/messages": {"get"},
     "/conversations/{id}/read": {"post"},
+    "/reports": {"post"},
 }
 
 
