@@ -5,6 +5,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
 from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.text import Truncator
 
 from kernel.errors import ServiceError
@@ -12,6 +13,8 @@ from reports import selectors, services
 from reports.models import Report
 
 EXCERPT_CHARS = 40
+# The reported message's row in its context.
+HIGHLIGHT = mark_safe(' style="font-weight:bold;background:#fff3cd"')
 
 
 class KindFilter(admin.SimpleListFilter):
@@ -79,7 +82,7 @@ class ReportAdmin(admin.ModelAdmin):
             "<tr{}><td>#{}</td><td>{}</td><td>{}</td><td>{}{}</td></tr>",
             (
                 (
-                    format_html(' style="font-weight:bold;background:#fff3cd"') if m.pk == report.message_id else "",
+                    HIGHLIGHT if m.pk == report.message_id else "",
                     m.pk,
                     m.created_at.strftime("%Y-%m-%d %H:%M:%S"),
                     m.sender_id,

@@ -93,7 +93,7 @@ def _close(report_id: int, *, status: str, moderator, note: str, act=None) -> Re
         if report is None:
             raise NotFoundError("Report not found")
         if report.status != ReportStatus.OPEN:
-            raise ServiceError(f"Report #{report.pk} is already {report.status}", code="already_handled")
+            raise ServiceError(f"This report is already {report.status}", code="already_handled")
         if act is not None:
             act(report)
         report.status, report.note = status, note
@@ -120,7 +120,7 @@ def report_message_remove(*, report_id: int, moderator, note: str = "") -> Repor
 
     def remove(report: Report) -> None:
         if report.message_id is None:
-            raise ServiceError(f"Report #{report.pk} is about a user, not a message", code="no_message")
+            raise ServiceError("This report is about a user, not a message", code="no_message")
         message_remove(message_id=report.message_id, moderator=moderator)
 
     return _close(
