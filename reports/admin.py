@@ -121,11 +121,15 @@ class ReportAdmin(admin.ModelAdmin):
 
         self._each(request, queryset, resolve, "Resolved")
 
-    @admin.action(permissions=["change"], description="Dismiss selected reports (give a note)")
-    def dismiss_reports(self, request, queryset):
+    def _required_note(self, request, refusal: str) -> str | None:
         note = request.POST.get("note", "").strip()
         if not note:
-            self.message_user(request, "Give a note to dismiss.", messages.ERROR)
+            self.message_user(request, refusal, messages.ERROR)
+        return note or None
+
+    @admin.action(permissions=["change"], description="Dismiss selected reports (give a note)")
+    def dismiss_reports(self, request, queryset):
+        if (note := self._required_note(request, "Give a note to dismiss.")) is None:
             return
 
         def dismiss(report):
@@ -145,9 +149,7 @@ class ReportAdmin(admin.ModelAdmin):
 
     @admin.action(permissions=["change"], description="Suspend the reported users and resolve (give a reason)")
     def suspend_reported_users(self, request, queryset):
-        reason = request.POST.get("note", "").strip()
-        if not reason:
-            self.message_user(request, "Give a reason to suspend.", messages.ERROR)
+        if (reason := self._required_note(request, "Give a reason to suspend.")) is None:
             return
 
         def suspend(report):

@@ -19,13 +19,6 @@ QUEUE = "/admin/reports/report/"
 
 
 @pytest.fixture
-def moderator(client):
-    staff = get_user_model().objects.create_superuser("moderator", "mod@example.com", "pw-not-used")
-    client.force_login(staff)
-    return staff
-
-
-@pytest.fixture
 def reports(talk, make_user):
     """(message report by bob about ann's m2, user report by ann about bob)."""
     ann, bob, messages = talk
