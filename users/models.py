@@ -39,6 +39,10 @@ class User(models.Model):
     suspension_reason = models.CharField(max_length=500, blank=True, default="")
     # Clerk's `updated_at` (ms) of the last webhook applied: an older one arriving late is ignored.
     clerk_updated_at = models.BigIntegerField(null=True, blank=True)
+    # True while the user blocks someone (users.blocks keeps it; a blocked user's deletion may
+    # leave it set, which costs a query, nothing more): a send reads the blocks of a batch only
+    # when one of its recipients has any, so blocks cost everyone else's sends nothing.
+    blocks_anyone = models.BooleanField(default=False)
 
     class Meta:
         db_table = "users"

@@ -24,7 +24,7 @@ def typing_partner_check(*, sender_id: str, recipient_id: str) -> None:
     """Typing indicators go only where a message could (not to a user who blocks the typist)."""
     if sender_id == recipient_id:
         raise ServiceError("Cannot type to yourself", code="self")
-    states = chat_states(sender_id, recipient_id)
+    states = chat_states(sender_id, recipient_id, pairs=[(recipient_id, sender_id)])
     sender, recipient = states.get(sender_id), states.get(recipient_id)
     if sender is not None and not sender.can_chat:
         # A socket can outlive its user's suspension by a moment (or on a process the disconnect did not reach).

@@ -10,6 +10,11 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        migrations.AddField(
+            model_name="user",
+            name="blocks_anyone",
+            field=models.BooleanField(default=False),
+        ),
         migrations.CreateModel(
             name="Block",
             fields=[
