@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "users",
     "contacts",
     "chat",
+    "reports",
 ]
 
 # django-prometheus's Before/After pair wraps the whole chain: request counts and latencies by
@@ -139,6 +140,9 @@ PRESENCE_LEASE_SECONDS = env.float("PRESENCE_LEASE_SECONDS", default=30.0)
 RATE_LIMIT_MESSAGES = env.int("RATE_LIMIT_MESSAGES", default=120)
 RATE_LIMIT_TYPING = env.int("RATE_LIMIT_TYPING", default=120)
 RATE_LIMIT_WINDOW_SECONDS = env.float("RATE_LIMIT_WINDOW_SECONDS", default=10.0)
+# Abuse reports a user may file (POST /reports) per window of their own.
+RATE_LIMIT_REPORTS = env.int("RATE_LIMIT_REPORTS", default=10, minimum=1)
+RATE_LIMIT_REPORTS_WINDOW_SECONDS = env.float("RATE_LIMIT_REPORTS_WINDOW_SECONDS", default=3600.0)
 # Sends arriving while the previous batch is being written are written together, up to this many.
 SEND_BATCH_MAX = env.int("SEND_BATCH_MAX", default=256, minimum=1)
 

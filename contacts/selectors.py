@@ -1,9 +1,10 @@
 """Reads of the contacts app."""
 
-from django.db.models import F
+from django.db.models import Exists, F, OuterRef
 
 from contacts.models import Contact
 from kernel.timestamps import IsoZ
+from users.models import Block
 
 # What GET /contacts shows of a contact row and of the contact's profile; timestamps already
 # written as the API writes them (`*_iso`, see kernel.timestamps.IsoZ).
@@ -25,15 +26,24 @@ CONTACT_ROW_TIMESTAMPS = {
 }
 
 
+def _blocks(blocker: str, blocked: str) -> Exists:
+    return Exists(Block.objects.filter(blocker_id=OuterRef(blocker), blocked_id=OuterRef(blocked)))
+
+
 def contact_rows(*, owner_id: str, contact_pk: int | None = None) -> list[dict]:
     """The owner's contacts (or the one row `contact_pk`) as plain rows, most recent
-    conversation first, never-messaged last: one query, no model instances."""
+    conversation first, never-messaged last: one query, no model instances. Each row also says
+    whether the owner blocks the contact (`is_blocked`) and whether the contact blocks the owner
+    (`blocks_owner`: their presence is then hidden from the owner)."""
     rows = Contact.objects.filter(owner_id=owner_id)
     if contact_pk is not None:
         rows = rows.filter(pk=contact_pk)
     return list(
         rows.order_by(F("last_message_at").desc(nulls_last=True), "-created_at", "-id").values(
-            *CONTACT_ROW_FIELDS, **CONTACT_ROW_TIMESTAMPS
+            *CONTACT_ROW_FIELDS,
+            **CONTACT_ROW_TIMESTAMPS,
+            is_blocked=_blocks("owner_id", "contact_id"),
+            blocks_owner=_blocks("contact_id", "owner_id"),
         )
     )
 

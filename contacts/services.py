@@ -5,6 +5,7 @@ from django.db import IntegrityError, transaction
 from contacts.models import Contact
 from kernel.errors import NotFoundError, ServiceError
 from users.models import User
+from users.selectors import block_exists
 
 
 def contact_add(*, owner_id: str, contact_clerk_id: str, nickname: str | None = None) -> Contact:
@@ -12,7 +13,10 @@ def contact_add(*, owner_id: str, contact_clerk_id: str, nickname: str | None = 
         raise ServiceError("You cannot add yourself as a contact", code="self")
     if not User.objects.filter(clerk_id=owner_id).exists():
         raise ServiceError("Create your profile first with POST /users", code="unknown_owner")
-    if not User.objects.filter(clerk_id=contact_clerk_id, is_active=True).exists():
+    # A user who blocks the owner answers exactly like a deleted one.
+    if not User.objects.filter(clerk_id=contact_clerk_id, is_active=True).exists() or block_exists(
+        blocker_id=contact_clerk_id, blocked_id=owner_id
+    ):
         raise ServiceError("User not found", code="unknown_user")
     try:
         with transaction.atomic():

@@ -1,4 +1,4 @@
-"""Per-user rate limits on socket events: fixed windows, counted in Redis when REDIS_URL is set
+"""Per-user rate limits (socket events, abuse reports): fixed windows, counted in Redis when REDIS_URL is set
 (so a user's sockets on every process share one budget), else in this process.
 
 Synchronous, like presence: it runs in the worker thread of the call it guards.
@@ -22,18 +22,33 @@ logger = logging.getLogger(__name__)
 
 MESSAGES = "messages"
 TYPING = "typing"
+REPORTS = "reports"
+_NOUNS = {MESSAGES: "messages", TYPING: "typing events", REPORTS: "reports"}
+
+
+class RateLimitedError(ServiceError):
+    status_code = 429
+
 
 _lock = threading.Lock()
 _counts: dict[tuple[str, str, int], int] = {}
 
 
 def _limit(kind: str) -> int:
-    return settings.RATE_LIMIT_MESSAGES if kind == MESSAGES else settings.RATE_LIMIT_TYPING
+    return {
+        MESSAGES: settings.RATE_LIMIT_MESSAGES,
+        TYPING: settings.RATE_LIMIT_TYPING,
+        REPORTS: settings.RATE_LIMIT_REPORTS,
+    }[kind]
+
+
+def _window(kind: str) -> float:
+    return settings.RATE_LIMIT_REPORTS_WINDOW_SECONDS if kind == REPORTS else settings.RATE_LIMIT_WINDOW_SECONDS
 
 
 def _counts_after(kind: str, events: dict[str, int]) -> dict[str, int]:
     """Add `events[user]` events of `kind` to each user's current window; each user's new count."""
-    window = settings.RATE_LIMIT_WINDOW_SECONDS
+    window = _window(kind)
     slot = int(time.time() // window)
     client = redis.client()
     if client is None:
@@ -92,10 +107,9 @@ def over_limit(kind: str, clerk_ids: list[str]) -> list[bool]:
 
 
 def refusal(kind: str) -> ServiceError:
-    limit, window = _limit(kind), settings.RATE_LIMIT_WINDOW_SECONDS
-    return ServiceError(
-        f"Too many {'messages' if kind == MESSAGES else 'typing events'}: at most {limit} per {window:g} seconds; "
-        "try again shortly",
+    limit, window = _limit(kind), _window(kind)
+    return RateLimitedError(
+        f"Too many {_NOUNS[kind]}: at most {limit} per {window:g} seconds; try again {'later' if kind == REPORTS else 'shortly'}",
         code="rate_limited",
         details={"limit": limit, "windowSeconds": window},
     )

@@ -87,6 +87,20 @@ class StrictBooleanField(serializers.BooleanField):
         return data
 
 
+class StrictIdField(serializers.IntegerField):
+    """A row id in a JSON body: a JSON integer (not a string or a boolean) within bigint."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", MAX_BIGINT)
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        if type(data) is not int:
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 class QueryIntegerField(serializers.IntegerField):
     """A query-string integer: decimal digits only, within PostgreSQL's bigint."""
 

@@ -283,6 +283,16 @@ def make_user(db):
 
 
 @pytest.fixture
+def moderator(client):
+    """A superuser signed in to the admin with the `client` test client."""
+    from django.contrib.auth import get_user_model
+
+    staff = get_user_model().objects.create_superuser("moderator", "mod@example.com", "pw-not-used")
+    client.force_login(staff)
+    return staff
+
+
+@pytest.fixture
 def api_as():
     """`api_as(user_or_clerk_id)`: a DRF APIClient sending that identity as the frontend does (x-clerk-id)."""
     from rest_framework.test import APIClient

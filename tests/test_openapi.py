@@ -22,12 +22,15 @@ ROUTES = {
     "/users": {"post"},
     "/users/me": {"get", "patch"},
     "/users/search": {"get"},
+    "/blocks": {"get", "post"},
+    "/blocks/{clerkId}": {"delete"},
     "/contacts": {"get", "post"},
     "/contacts/{id}": {"patch", "delete"},
     "/conversations": {"get"},
     "/conversations/{id}/messages": {"get"},
     "/conversations/with/{contactClerkId}/messages": {"get"},
     "/conversations/{id}/read": {"post"},
+    "/reports": {"post"},
 }
 
 

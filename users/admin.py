@@ -6,7 +6,7 @@ from django.contrib.admin.helpers import ActionForm
 
 from kernel.errors import ServiceError
 from users import services
-from users.models import User, WebhookDelivery
+from users.models import Block, User, WebhookDelivery
 
 
 class SuspendedFilter(admin.SimpleListFilter):
@@ -121,4 +121,23 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Block)
+class BlockAdmin(admin.ModelAdmin):
+    """Who blocks whom, read-only: blocks are the users' own choice (POST/DELETE /blocks)."""
+
+    list_display = ("blocker", "blocked", "created_at")
+    search_fields = ("blocker__clerk_id", "blocked__clerk_id", "blocker__username", "blocked__username")
+    list_select_related = ("blocker", "blocked")
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
         return False

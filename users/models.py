@@ -39,6 +39,10 @@ class User(models.Model):
     suspension_reason = models.CharField(max_length=500, blank=True, default="")
     # Clerk's `updated_at` (ms) of the last webhook applied: an older one arriving late is ignored.
     clerk_updated_at = models.BigIntegerField(null=True, blank=True)
+    # True while the user blocks someone (users.blocks keeps it; a blocked user's deletion may
+    # leave it set, which costs a query, nothing more): a send reads the blocks of a batch only
+    # when one of its recipients has any, so blocks cost everyone else's sends nothing.
+    blocks_anyone = models.BooleanField(default=False)
 
     class Meta:
         db_table = "users"
@@ -99,3 +103,28 @@ class WebhookDelivery(models.Model):
 
     def __str__(self):
         return f"{self.event_type} {self.svix_id}"
+
+
+class Block(models.Model):
+    """`blocker` blocks `blocked`: the blocked user's messages and typing never reach the blocker,
+    who looks offline to them and is not found by their search. One way: the blocker still
+    reaches the blocked user."""
+
+    blocker = models.ForeignKey(User, on_delete=models.CASCADE, related_name="blocks_made")
+    blocked = models.ForeignKey(User, on_delete=models.CASCADE, related_name="blocked_by")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        db_table = "user_blocks"
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["blocker", "blocked"], name="user_blocks_pair_unique"),
+            models.CheckConstraint(condition=~models.Q(blocker=models.F("blocked")), name="user_blocks_not_self"),
+        ]
+        indexes = [
+            # "Who blocks this user": presence, search and the send path ask it from the blocked side.
+            models.Index(fields=["blocked", "blocker"], name="user_blocks_blocked"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.blocker_id} blocks {self.blocked_id}"

@@ -18,15 +18,20 @@ from delivery import emitter, events, leases
 from kernel.errors import ServiceError
 from kernel.logging import log_event
 from users.models import User, UserStatus
-from users.selectors import user_connect_refusal
+from users.selectors import blockers_among, user_connect_refusal
 
 logger = logging.getLogger(__name__)
 
 
 # --- reads ------------------------------------------------------------------------------------
-def online_ids(clerk_ids) -> set[str]:
-    """Which of these users are online now (one Redis call for any number of them)."""
-    return leases.online_among(list(clerk_ids))
+def online_ids(clerk_ids, *, viewer_id: str | None = None) -> set[str]:
+    """Which of these users are online now (one Redis call for any number of them), as
+    `viewer_id` sees them: a user who blocks the viewer is never online to them (one query,
+    only when someone is online). No viewer: as the server sees them."""
+    online = leases.online_among(list(clerk_ids))
+    if viewer_id is not None and online:
+        online -= blockers_among(blocked_id=viewer_id, clerk_ids=online)
+    return online
 
 
 def status_of(clerk_id: str, online: set[str]) -> str:
@@ -102,8 +107,13 @@ def user_presence_refresh(*, clerk_id: str) -> str | None:
 def _status_events(clerk_id: str, status: str, at) -> list[tuple]:
     # Read after commit, not under the row lock: a transaction holding one table's lock while
     # waiting for another's can deadlock with table-wide locks (TRUNCATE, migrations).
-    # Watchers: the users who have this one in their contact list (contacts.Contact.owner).
-    watchers = list(User.objects.filter(contacts__contact_id=clerk_id).values_list("clerk_id", flat=True))
+    # Watchers: the users who have this one in their contact list (contacts.Contact.owner),
+    # except those this user blocks: to them the user stays offline, and silent.
+    watchers = list(
+        User.objects.filter(contacts__contact_id=clerk_id)
+        .exclude(blocked_by__blocker_id=clerk_id)
+        .values_list("clerk_id", flat=True)
+    )
     online = leases.online_among(watchers)
     emits = []
     for owner_id in watchers:
@@ -115,6 +125,23 @@ def _status_events(clerk_id: str, status: str, at) -> list[tuple]:
             # A typing indicator whose timer died with a crashed process ends here at the latest.
             emits.append((events.USER_TYPING, events.user_typing_payload(clerk_id, False), room, None))
     return emits
+
+
+def user_status_show_on_commit(*, clerk_id: str, viewer_id: str) -> None:
+    """After commit, tell `viewer_id` (when they watch the user) the status they now see of
+    `clerk_id`: a block has just hidden it (offline) or an unblock shown it again."""
+
+    def emits() -> list[tuple]:
+        watching = User.objects.filter(pk=viewer_id, contacts__contact_id=clerk_id).exists()
+        if not watching or not leases.is_online(viewer_id):
+            return []
+        user = User.objects.filter(pk=clerk_id).only("last_seen_at").first()
+        shown = online_ids([clerk_id], viewer_id=viewer_id)
+        status = UserStatus.ONLINE if clerk_id in shown else UserStatus.OFFLINE
+        payload = events.user_status_payload(clerk_id, status, user.last_seen_at if user else None)
+        return [(events.USER_STATUS, payload, events.user_room(viewer_id), None)]
+
+    emitter.send_event_on_commit(emits)
 
 
 def users_presence_reconcile() -> list[str]:

@@ -1,8 +1,8 @@
 """Reads of the users app."""
 
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 
-from users.models import User
+from users.models import Block, User
 
 SEARCH_LIMIT = 10
 # The shortest query that also matches the start of a Clerk id (shorter ones match ids exactly).
@@ -24,9 +24,12 @@ def users_search(*, query: str, exclude_clerk_id: str, limit: int = SEARCH_LIMIT
         # The unchanged onboarding sends no name, and dev mode has no webhook or token claims to
         # fill one: without this, such users could never find each other.
         matches |= Q(clerk_id__startswith=query)
+    # A user who blocks the searcher is not found by them.
+    blocks_searcher = Exists(Block.objects.filter(blocker_id=OuterRef("pk"), blocked_id=exclude_clerk_id))
     return list(
         User.objects.filter(matches, is_active=True)
         .exclude(clerk_id=exclude_clerk_id)
+        .exclude(blocks_searcher)
         .order_by("username", "clerk_id")[:limit]
     )
 
@@ -46,3 +49,22 @@ def user_connect_refusal(*, clerk_id: str) -> str | None:
     if not user.is_active:
         return "This account was deleted and cannot connect"
     return None
+
+
+# --- blocks ---------------------------------------------------------------------------------------
+def blockers_among(*, blocked_id: str, clerk_ids) -> set[str]:
+    """Which of these users block `blocked_id` (one indexed query; none for no ids)."""
+    clerk_ids = list(clerk_ids)
+    if not clerk_ids:
+        return set()
+    rows = Block.objects.filter(blocked_id=blocked_id, blocker_id__in=clerk_ids)
+    return set(rows.values_list("blocker_id", flat=True))
+
+
+def block_exists(*, blocker_id: str, blocked_id: str) -> bool:
+    return Block.objects.filter(blocker_id=blocker_id, blocked_id=blocked_id).exists()
+
+
+def blocks_list(*, blocker_id: str) -> list[Block]:
+    """The users the caller blocks, most recent first, with their profiles."""
+    return list(Block.objects.filter(blocker_id=blocker_id).select_related("blocked"))

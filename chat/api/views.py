@@ -28,7 +28,9 @@ def _messages_body(request, conversation) -> dict:
     # MessagesResponseSerializer's shape (the OpenAPI document's), built without its field machinery.
     return {
         "conversationId": conversation.pk,
-        "otherUser": other_user_data(other, nickname=conversation.other_nickname, online=online_ids([other.clerk_id])),
+        "otherUser": other_user_data(
+            other, nickname=conversation.other_nickname, online=online_ids([other.clerk_id], viewer_id=me)
+        ),
         "messages": [message_data(row, me) for row in page.messages],
         "hasMore": page.has_more,
     }
@@ -46,7 +48,7 @@ class ConversationViewSet(viewsets.ViewSet):
         me = request.user.clerk_id
         conversations = selectors.conversations_list(clerk_id=me)
         others = [selectors.other_user(c, me) for c in conversations]
-        online = online_ids(u.clerk_id for u in others)
+        online = online_ids((u.clerk_id for u in others), viewer_id=me)
         nicknames = selectors.other_users_nicknames(clerk_id=me, users=others)
         body = [conversation_data(c, me, online=online, nicknames=nicknames) for c in conversations]
         return Response({"conversations": body})

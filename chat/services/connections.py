@@ -21,15 +21,15 @@ def socket_disconnect(*, clerk_id: str, sid: str) -> None:
 
 
 def typing_partner_check(*, sender_id: str, recipient_id: str) -> None:
-    """Typing indicators go only where a message could."""
+    """Typing indicators go only where a message could (not to a user who blocks the typist)."""
     if sender_id == recipient_id:
         raise ServiceError("Cannot type to yourself", code="self")
-    states = chat_states(sender_id, recipient_id)
+    states = chat_states(sender_id, recipient_id, pairs=[(recipient_id, sender_id)])
     sender, recipient = states.get(sender_id), states.get(recipient_id)
     if sender is not None and not sender.can_chat:
         # A socket can outlive its user's suspension by a moment (or on a process the disconnect did not reach).
         raise ServiceError("Your account cannot send messages", code="sender_suspended")
     if recipient is None:
         raise ServiceError("Recipient not found", code="unknown_recipient")
-    if not recipient.can_chat:
+    if not recipient.accepts_from(sender_id):
         raise ServiceError("Recipient cannot receive messages", code="recipient_unavailable")

@@ -84,7 +84,10 @@ def messages_send_many(*, sends: list[SendRequest]) -> list[Outcome]:
     outcomes: list[Outcome | None] = [None] * len(sends)
     earlier = _stored_copies(sends)
     repeated = recent_sends.repeated_sends(sends)
-    users = chat_states(*{clerk_id for s in sends for clerk_id in (s.sender_id, s.recipient_id)})
+    users = chat_states(
+        *{clerk_id for s in sends for clerk_id in (s.sender_id, s.recipient_id)},
+        pairs=[(s.recipient_id, s.sender_id) for s in sends],
+    )
     first_of: dict[tuple, int] = {}
     repeats: dict[int, int] = {}
     todo: list[int] = []

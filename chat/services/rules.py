@@ -57,7 +57,7 @@ def message_send_validate(sender_id: str, recipient_id: str, text, users: dict[s
     if sender_id == recipient_id:
         raise ServiceError("Cannot send a message to yourself", code="self")
     if users is None:
-        users = chat_states(sender_id, recipient_id)
+        users = chat_states(sender_id, recipient_id, pairs=[(recipient_id, sender_id)])
     sender, recipient = users.get(sender_id), users.get(recipient_id)
     if sender is None:
         raise ServiceError("Sender has no profile; create it first with POST /users", code="unknown_sender")
@@ -65,6 +65,7 @@ def message_send_validate(sender_id: str, recipient_id: str, text, users: dict[s
         raise ServiceError("Your account cannot send messages", code="sender_suspended")
     if recipient is None:
         raise ServiceError("Recipient not found", code="unknown_recipient")
-    if not recipient.can_chat:
+    if not recipient.accepts_from(sender_id):
+        # A block is refused exactly as a deactivated account: the blocked user learns nothing more.
         raise ServiceError("Recipient cannot receive messages", code="recipient_unavailable")
     return text

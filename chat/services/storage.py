@@ -12,7 +12,7 @@ from django.db import connection, transaction
 
 from chat.models import Conversation, Message
 from contacts.models import Contact
-from users.models import User
+from users.models import Block, User
 
 PREVIEW_LENGTH = 100
 
@@ -113,18 +113,26 @@ def _message_store_sqlite(message: Message, *, preview: str) -> None:
 
 
 class ChatState(NamedTuple):
-    """What a send needs to know of a user (the same rule as `User.can_chat`)."""
+    """What a send needs to know of a user (the same rule as `User.can_chat`), and which of the
+    senders asked about they block."""
 
     is_active: bool
     suspended_at: object
+    blocks: frozenset = frozenset()
 
     @property
     def can_chat(self) -> bool:
         return bool(self.is_active) and self.suspended_at is None
 
+    def accepts_from(self, sender_id: str) -> bool:
+        """Whether a message or typing from `sender_id` may reach this user."""
+        return self.can_chat and sender_id not in self.blocks
 
-def chat_states(*clerk_ids: str) -> dict[str, ChatState]:
-    """The users' chat-relevant fields only, by clerk id.
+
+def chat_states(*clerk_ids: str, pairs) -> dict[str, ChatState]:
+    """The users' chat-relevant fields only, by clerk id, with the blocks among `pairs`
+    ((recipient, sender) of each send or typing event): one query, and for the blocks one more
+    for the whole batch, only when one of its recipients blocks anyone (`users.blocks_anyone`).
 
     Raw SQL into tuples: on every send (batch), compiling a queryset and building model
     instances cost more CPU than the query.
@@ -132,11 +140,39 @@ def chat_states(*clerk_ids: str) -> dict[str, ChatState]:
     if not clerk_ids:
         return {}
     meta = User._meta
-    columns = ", ".join(meta.get_field(name).column for name in ("clerk_id", "is_active", "suspended_at"))
+    names = ("clerk_id", "is_active", "suspended_at", "blocks_anyone")
+    columns = ", ".join(meta.get_field(name).column for name in names)
     placeholders = ", ".join(["%s"] * len(clerk_ids))
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT {columns} FROM {meta.db_table} WHERE {meta.pk.column} IN ({placeholders})", clerk_ids)
-        return {clerk_id: ChatState(is_active, suspended_at) for clerk_id, is_active, suspended_at in cursor.fetchall()}
+        rows = cursor.fetchall()
+    blockers = {clerk_id for clerk_id, _, _, blocks_anyone in rows if blocks_anyone}
+    blocks = _blocks_among([(r, s) for r, s in pairs if r in blockers]) if blockers else {}
+    return {
+        clerk_id: ChatState(is_active, suspended_at, blocks.get(clerk_id, frozenset()))
+        for clerk_id, is_active, suspended_at, _ in rows
+    }
+
+
+def _blocks_among(pairs: list[tuple[str, str]]) -> dict[str, frozenset]:
+    """Which of these (blocker, blocked) pairs are blocks, by blocker."""
+    if not pairs:
+        return {}
+    meta = Block._meta
+    blocker_col, blocked_col = (meta.get_field(name).column for name in ("blocker", "blocked"))
+    blocker_ids, blocked_ids = sorted({p[0] for p in pairs}), sorted({p[1] for p in pairs})
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {blocker_col}, {blocked_col} FROM {meta.db_table} "
+            f"WHERE {blocker_col} IN ({', '.join(['%s'] * len(blocker_ids))}) "
+            f"AND {blocked_col} IN ({', '.join(['%s'] * len(blocked_ids))})",
+            [*blocker_ids, *blocked_ids],
+        )
+        found = set(cursor.fetchall()) & set(pairs)
+    by_blocker: dict[str, set[str]] = {}
+    for blocker_id, blocked_id in found:
+        by_blocker.setdefault(blocker_id, set()).add(blocked_id)
+    return {blocker_id: frozenset(ids) for blocker_id, ids in by_blocker.items()}
 
 
 # Columns whose Python values psycopg adapts exactly as Django's field preparation would (text,

@@ -4,7 +4,8 @@ from rest_framework import serializers
 from kernel.api import IsoDateTimeField, StrictCharField
 from users.api.serializers import UserStatusMixin
 from users.models import UserStatus
-from users.presence import status_of
+from users.presence import online_ids, status_of
+from users.selectors import block_exists
 
 
 class ContactSerializer(UserStatusMixin, serializers.Serializer):
@@ -24,6 +25,7 @@ class ContactSerializer(UserStatusMixin, serializers.Serializer):
     username = serializers.CharField(source="contact.username")
     lastSeenAt = IsoDateTimeField(source="contact.last_seen_at", allow_null=True)
     createdAt = IsoDateTimeField(source="created_at")
+    isBlocked = serializers.SerializerMethodField(help_text="You block this user (POST /blocks).")
 
     @extend_schema_field(serializers.CharField(allow_null=True))
     def get_contactName(self, contact) -> str | None:
@@ -37,11 +39,14 @@ class ContactSerializer(UserStatusMixin, serializers.Serializer):
     def get_status(self, contact) -> str:
         return super().get_status(contact.contact)
 
+    def get_isBlocked(self, contact) -> bool:
+        return block_exists(blocker_id=contact.owner_id, blocked_id=contact.contact_id)
+
 
 def contact_data(row: dict, online: set[str]) -> dict:
     """The one builder of a contact's outward shape (GET and POST /contacts), from a
     `contacts.selectors.contact_rows` row: ContactSerializer's fields, without its per-field
-    machinery (GET /contacts writes fifty per call)."""
+    machinery (GET /contacts writes fifty per call). `online`: from `contact_online_ids`."""
     return {
         "id": row["id"],
         "contactClerkId": row["contact_id"],
@@ -56,7 +61,14 @@ def contact_data(row: dict, online: set[str]) -> dict:
         "username": row["contact__username"],
         "lastSeenAt": row["contact__last_seen_at_iso"],
         "createdAt": row["created_at_iso"],
+        "isBlocked": row["is_blocked"],
     }
+
+
+def contact_online_ids(rows: list[dict]) -> set[str]:
+    """Which of the rows' contacts the owner sees online: never one who blocks the owner (the
+    rows already say so, so presence needs no query of its own)."""
+    return online_ids(row["contact_id"] for row in rows if not row["blocks_owner"])
 
 
 class ContactListSerializer(serializers.Serializer):

@@ -10,9 +10,9 @@ from contacts.api.serializers import (
     ContactUpdateSerializer,
     SuccessSerializer,
     contact_data,
+    contact_online_ids,
 )
 from kernel.api import BAD_REQUEST, ID_SCHEMA, UNAUTHORIZED, error_response, parse_id, validated
-from users.presence import online_ids
 
 CONTACT_EXAMPLE = {
     "id": 1,
@@ -28,6 +28,7 @@ CONTACT_EXAMPLE = {
     "username": "john",
     "lastSeenAt": "2025-11-06T12:31:00.000Z",
     "createdAt": "2025-11-05T10:00:00.000Z",
+    "isBlocked": False,
 }
 CONTACT_ID = OpenApiParameter(
     "id", ID_SCHEMA, OpenApiParameter.PATH, description="The contact row's id (from GET /contacts)."
@@ -37,7 +38,7 @@ CONTACT_NOT_FOUND = error_response("Not one of your contacts", "Contact not foun
 
 def _contact_body(contact) -> dict:
     [row] = selectors.contact_rows(owner_id=contact.owner_id, contact_pk=contact.pk)
-    return {"success": True, "contact": contact_data(row, online_ids([contact.contact_id]))}
+    return {"success": True, "contact": contact_data(row, contact_online_ids([row]))}
 
 
 class ContactViewSet(viewsets.ViewSet):
@@ -46,7 +47,8 @@ class ContactViewSet(viewsets.ViewSet):
     @extend_schema(
         operation_id="contacts_list",
         summary="The caller's contacts, most recent conversation first",
-        description="Never-messaged contacts come last. `status` is live socket presence.",
+        description="Never-messaged contacts come last. `status` is live socket presence (always `offline` for "
+        "a user who blocks you). `isBlocked`: you block this user.",
         responses={
             200: OpenApiResponse(
                 ContactListSerializer, examples=[OpenApiExample("Contacts", value={"contacts": [CONTACT_EXAMPLE]})]
@@ -56,7 +58,7 @@ class ContactViewSet(viewsets.ViewSet):
     )
     def index(self, request):
         rows = selectors.contact_rows(owner_id=request.user.clerk_id)
-        online = online_ids(row["contact_id"] for row in rows)
+        online = contact_online_ids(rows)
         return Response({"contacts": [contact_data(row, online) for row in rows]})
 
     @extend_schema(

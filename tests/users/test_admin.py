@@ -17,6 +17,8 @@ ADMIN_PAGES = [
     "/admin/chat/conversation/",
     "/admin/chat/message/",
     "/admin/users/webhookdelivery/",
+    "/admin/users/block/",
+    "/admin/reports/report/",
 ]
 
 

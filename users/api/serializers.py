@@ -2,6 +2,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from kernel.api import IsoDateTimeField, StrictBooleanField, StrictCharField, StrictEmailField, StrictURLField
+from kernel.timestamps import iso_z
 from users.models import UserStatus
 from users.presence import status_of
 
@@ -74,3 +75,42 @@ class ProfileCreateSerializer(_ProfileFieldsInput):
 
 class ProfileUpdateSerializer(_ProfileFieldsInput):
     isParalyzed = StrictBooleanField(required=False, source="is_paralyzed")
+
+
+class BlockedUserSerializer(serializers.Serializer):
+    """A user the caller blocks. Documents the shape `block_data` builds."""
+
+    clerkId = serializers.CharField(source="blocked_id")
+    username = serializers.CharField(source="blocked.username")
+    fullName = serializers.CharField(source="blocked.full_name")
+    profileImage = serializers.CharField(source="blocked.image_url", allow_null=True)
+    blockedAt = IsoDateTimeField(source="created_at")
+
+
+def block_data(block) -> dict:
+    """The one builder of a block's outward shape (GET and POST /blocks)."""
+    return {
+        "clerkId": block.blocked_id,
+        "username": block.blocked.username,
+        "fullName": block.blocked.full_name,
+        "profileImage": block.blocked.image_url or None,
+        "blockedAt": iso_z(block.created_at),
+    }
+
+
+class BlockListSerializer(serializers.Serializer):
+    blocks = BlockedUserSerializer(many=True)
+
+
+class BlockResultSerializer(serializers.Serializer):
+    success = serializers.BooleanField()
+    block = BlockedUserSerializer()
+
+
+class BlockCreateSerializer(serializers.Serializer):
+    clerkId = StrictCharField(max_length=255, help_text="The Clerk id of the user to block.")
+
+
+class UnblockResultSerializer(serializers.Serializer):
+    success = serializers.BooleanField()
+    wasBlocked = serializers.BooleanField(help_text="False when you did not block this user (nothing changed).")

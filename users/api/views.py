@@ -104,5 +104,5 @@ class UserViewSet(viewsets.ViewSet):
     def search(self, request):
         query = validated(UserSearchQuerySerializer, request.query_params)["q"]
         users = selectors.users_search(query=query, exclude_clerk_id=request.user.clerk_id)
-        online = presence.online_ids(u.clerk_id for u in users)
+        online = presence.online_ids((u.clerk_id for u in users), viewer_id=request.user.clerk_id)
         return Response(UserSearchResponseSerializer({"users": users}, context={"online": online}).data)
