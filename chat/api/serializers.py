@@ -2,20 +2,21 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from chat.selectors import MESSAGES_DEFAULT_LIMIT, MESSAGES_MAX_LIMIT
-from kernel.api import IsoDateTimeField, QueryIntegerField
+from kernel.api import IsoDateTimeField, QueryIntegerField, StrictCharField
 from kernel.timestamps import iso_z
 from users.api.serializers import UserStatusMixin
 from users.presence import status_of
 
 
 class MessageSerializer(serializers.Serializer):
-    """A message as the caller sees it. One removed by a moderator keeps its place with its content hidden."""
+    """A message as the caller sees it. One removed by a moderator, or deleted by its sender, keeps
+    its place with its content hidden."""
 
     id = serializers.IntegerField()
     conversationId = serializers.IntegerField(source="conversation_id")
     fromClerkId = serializers.CharField(source="sender_id")
     toClerkId = serializers.CharField(source="recipient_id")
-    content = serializers.SerializerMethodField(help_text='"" when removed by a moderator.')
+    content = serializers.SerializerMethodField(help_text='"" when removed by a moderator or deleted by its sender.')
     messageType = serializers.CharField(source="message_type")
     isRead = serializers.BooleanField(source="is_read")
     readAt = IsoDateTimeField(source="read_at", allow_null=True)
@@ -24,9 +25,16 @@ class MessageSerializer(serializers.Serializer):
     isMine = serializers.SerializerMethodField()
     removed = serializers.SerializerMethodField(help_text="True when a moderator removed it.")
     clientMessageId = serializers.CharField(source="client_message_id", allow_null=True)
+    editedAt = IsoDateTimeField(
+        source="edited_at", allow_null=True, help_text="When its sender last edited it; null if never."
+    )
+    deleted = serializers.SerializerMethodField(help_text="True when its sender deleted it for everyone.")
 
     def get_content(self, message) -> str:
-        return "" if message.removed_at is not None else message.content
+        return "" if message.removed_at is not None or message.deleted_at is not None else message.content
+
+    def get_deleted(self, message) -> bool:
+        return message.deleted_at is not None
 
     def get_isMine(self, message) -> bool:
         return message.sender_id == self.context["me"]
@@ -39,13 +47,13 @@ def message_data(row: dict, me: str) -> dict:
     """The one builder of a message's outward shape in REST (history pages, a conversation's
     `lastMessage`), from a `chat.selectors` message row: MessageSerializer's fields, without its
     per-field machinery (a page holds up to 200). tests/chat/test_api.py checks both agree."""
-    removed = row["removed"]
+    removed, deleted = row["removed"], row["deleted"]
     return {
         "id": row["id"],
         "conversationId": row["conversation_id"],
         "fromClerkId": row["sender_id"],
         "toClerkId": row["recipient_id"],
-        "content": "" if removed else row["content"],
+        "content": "" if removed or deleted else row["content"],
         "messageType": row["message_type"],
         "isRead": row["is_read"],
         "readAt": row["read_at_iso"],
@@ -54,7 +62,14 @@ def message_data(row: dict, me: str) -> dict:
         "isMine": row["sender_id"] == me,
         "removed": removed,
         "clientMessageId": row["client_message_id"],
+        "editedAt": row["edited_at_iso"],
+        "deleted": deleted,
     }
+
+
+class MessageEditSerializer(serializers.Serializer):
+    # Blank and over-long texts reach the send's own rules (chat.services.rules), which answer them.
+    text = StrictCharField(trim_whitespace=False, allow_blank=True, help_text="The message's new text.")
 
 
 def shown_name(user, nickname: str | None) -> str | None:
