@@ -29,6 +29,7 @@ ROUTES = {
     "/conversations/with/{contactClerkId}/messages": {"get"},
     "/conversations/{id}/read": {"post"},
     "/messages/{id}": {"patch", "delete"},
+    "/messages/search": {"get"},
 }
 
 

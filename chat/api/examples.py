@@ -7,6 +7,7 @@ from chat.api.serializers import (
     MarkReadResponseSerializer,
     MessageSerializer,
     MessagesResponseSerializer,
+    SearchResponseSerializer,
 )
 
 MESSAGE_EXAMPLE = {
@@ -114,6 +115,26 @@ DELETED_RESPONSE = OpenApiResponse(
                 "isMine": True,
                 "content": "",
                 "deleted": True,
+            },
+        )
+    ],
+)
+SEARCH_RESPONSE = OpenApiResponse(
+    SearchResponseSerializer,
+    examples=[
+        OpenApiExample(
+            "Hits",
+            value={
+                "results": [
+                    {
+                        "message": {**MESSAGE_EXAMPLE, "content": "The appointment is on Tuesday at 10"},
+                        "conversationId": 5,
+                        "otherUser": OTHER_USER_EXAMPLE,
+                        "snippet": "The appointment is on Tuesday at 10",
+                        "highlights": [[4, 15]],
+                    }
+                ],
+                "nextCursor": 123,
             },
         )
     ],

@@ -1,6 +1,7 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from chat.search import SEARCH_DEFAULT_LIMIT, SEARCH_MAX_LIMIT
 from chat.selectors import MESSAGES_DEFAULT_LIMIT, MESSAGES_MAX_LIMIT
 from kernel.api import IsoDateTimeField, QueryIntegerField, StrictCharField
 from kernel.timestamps import iso_z
@@ -204,4 +205,66 @@ def conversation_data(conversation, me: str, *, online: set[str], nicknames: dic
         "unreadCount": conversation.unread_count,
         "lastMessage": message_data(last, me) if last is not None else None,
         "otherUser": other_user_data(other, nickname=nicknames.get(other.clerk_id), online=online),
+    }
+
+
+class SearchQuerySerializer(serializers.Serializer):
+    LIMIT_ERROR = f"Must be a whole number from 1 to {SEARCH_MAX_LIMIT}."
+
+    q = StrictCharField(
+        max_length=500,
+        help_text="Words to find, each as the start of a word (case-insensitive); every word must occur.",
+    )
+    conversationId = QueryIntegerField(
+        required=False,
+        min_value=1,
+        error_messages={"invalid": "Must be a conversation id.", "min_value": "Must be a conversation id."},
+        help_text="Only this conversation (one of yours).",
+    )
+    cursor = QueryIntegerField(
+        required=False,
+        min_value=1,
+        error_messages={"invalid": "Must be a nextCursor value.", "min_value": "Must be a nextCursor value."},
+        help_text="The previous page's `nextCursor`: the next (older) hits.",
+    )
+    limit = QueryIntegerField(
+        required=False,
+        min_value=1,
+        default=SEARCH_DEFAULT_LIMIT,
+        error_messages={"invalid": LIMIT_ERROR, "min_value": LIMIT_ERROR, "max_value": LIMIT_ERROR},
+        help_text=f"How many hits (default {SEARCH_DEFAULT_LIMIT}; more than {SEARCH_MAX_LIMIT} counts as "
+        f"{SEARCH_MAX_LIMIT}).",
+    )
+
+
+class SearchHitSerializer(serializers.Serializer):
+    message = MessageSerializer()
+    conversationId = serializers.IntegerField()
+    otherUser = OtherUserSerializer()
+    snippet = serializers.CharField(
+        help_text='Up to 120 characters of the message around the first word found; "…" marks a cut.'
+    )
+    highlights = serializers.ListField(
+        child=serializers.ListField(child=serializers.IntegerField(), min_length=2, max_length=2),
+        help_text="[start, end) character offsets of each matching word in `snippet`, to highlight.",
+    )
+
+
+class SearchResponseSerializer(serializers.Serializer):
+    results = SearchHitSerializer(many=True)
+    nextCursor = serializers.IntegerField(
+        allow_null=True, help_text="Pass as `cursor` for older hits; null at the end."
+    )
+
+
+def search_hit_data(hit, me: str, *, online: set[str], nicknames: dict[str, str | None]) -> dict:
+    """The one builder of a search hit (SearchHitSerializer's fields), from `chat.search.SearchHit`."""
+    conversation = hit.conversation
+    other = conversation.user2 if conversation.user1_id == me else conversation.user1
+    return {
+        "message": message_data(hit.message, me),
+        "conversationId": conversation.pk,
+        "otherUser": other_user_data(other, nickname=nicknames.get(other.clerk_id), online=online),
+        "snippet": hit.snippet,
+        "highlights": [list(span) for span in hit.highlights],
     }

@@ -14,6 +14,8 @@ urlpatterns = [
         ConversationViewSet.as_view({"get": "messages_with"}),
         name="conversation-with-messages",
     ),
+    # Before messages/<id>, which would take "search" for an id.
+    path("messages/search", MessageViewSet.as_view({"get": "search"}), name="messages-search"),
     path("messages/<str:id>", MessageViewSet.as_view({"patch": "change", "delete": "remove"}), name="message"),
     path("conversations/<str:id>/read", ConversationViewSet.as_view({"post": "read"}), name="conversation-read"),
 ]

@@ -2,21 +2,24 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import viewsets
 from rest_framework.response import Response
 
-from chat import selectors, services
+from chat import search, selectors, services
 from chat.api.examples import (
     CONVERSATIONS_RESPONSE,
     DELETED_RESPONSE,
     EDITED_RESPONSE,
     MESSAGES_RESPONSE,
     READ_RESPONSE,
+    SEARCH_RESPONSE,
 )
 from chat.api.serializers import (
     MarkReadResponseSerializer,
     MessageEditSerializer,
     MessagesQuerySerializer,
+    SearchQuerySerializer,
     conversation_data,
     message_data,
     other_user_data,
+    search_hit_data,
 )
 from kernel.api import BAD_REQUEST, ID_SCHEMA, UNAUTHORIZED, error_response, parse_id, validated
 from kernel.errors import NotFoundError
@@ -129,7 +132,40 @@ class ConversationViewSet(viewsets.ViewSet):
 
 
 class MessageViewSet(viewsets.ViewSet):
-    """A sender's changes to their own message. Messages of other users' conversations answer 404."""
+    """Search of the caller's messages, and a sender's changes to their own message. Messages of
+    other users' conversations answer 404."""
+
+    @extend_schema(
+        operation_id="messages_search",
+        summary="Search your messages, newest first",
+        description="Full-text search over the messages of your conversations (all, or `conversationId`'s): "
+        "every word of `q` must occur, each as the start of a word, case-insensitively. Removed and deleted "
+        "messages are never found. Page with `cursor=<nextCursor>`.",
+        parameters=[SearchQuerySerializer],
+        responses={
+            200: SEARCH_RESPONSE,
+            400: error_response("No word in q, or bad paging", "q must contain at least one letter or digit"),
+            401: UNAUTHORIZED,
+            404: NOT_PARTICIPANT,
+        },
+    )
+    def search(self, request):
+        me = request.user.clerk_id
+        params = validated(SearchQuerySerializer, request.query_params)
+        conversation_id = params.get("conversationId")
+        if conversation_id is not None and not selectors.conversation_for_participant(
+            conversation_id=conversation_id, clerk_id=me
+        ):
+            raise NotFoundError("Conversation not found")
+        page = search.messages_search(
+            clerk_id=me, query=params["q"], conversation_id=conversation_id, cursor=params.get("cursor"),
+            limit=params["limit"],
+        )  # fmt: skip
+        others = [selectors.other_user(hit.conversation, me) for hit in page.hits]
+        online = online_ids({u.clerk_id for u in others})
+        nicknames = selectors.other_users_nicknames(clerk_id=me, users=others)
+        results = [search_hit_data(hit, me, online=online, nicknames=nicknames) for hit in page.hits]
+        return Response({"results": results, "nextCursor": page.next_cursor})
 
     @extend_schema(
         operation_id="messages_edit",
