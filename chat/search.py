@@ -76,26 +76,23 @@ def _scope_sql(*, conversation_id: int | None, cursor: int | None, alias: str = 
     return sql, params
 
 
-def _ids_postgresql(clerk_id, terms, conversation_id, cursor, limit) -> list[int]:
-    scope, params = _scope_sql(conversation_id=conversation_id, cursor=cursor)
-    tsquery = " & ".join(f"{term}:*" for term in terms)
-    with connection.cursor() as db:
-        db.execute(
-            f"SELECT id FROM {Message._meta.db_table} "
-            f"WHERE {_POSTGRES_DOCUMENT} @@ to_tsquery('simple'::regconfig, %s){scope} ORDER BY id DESC LIMIT %s",
-            [tsquery, clerk_id, clerk_id, *params, limit],
+def _ids_indexed(clerk_id, terms, conversation_id, cursor, limit) -> list[int]:
+    """PostgreSQL's GIN index or SQLite's FTS5 table: the matching ids, newest first."""
+    table = Message._meta.db_table
+    if connection.vendor == "postgresql":
+        source, alias = table, ""
+        match, query = (
+            f"{_POSTGRES_DOCUMENT} @@ to_tsquery('simple'::regconfig, %s)",
+            " & ".join(f"{t}:*" for t in terms),
         )
-        return [row[0] for row in db.fetchall()]
-
-
-def _ids_fts5(clerk_id, terms, conversation_id, cursor, limit) -> list[int]:
-    scope, params = _scope_sql(conversation_id=conversation_id, cursor=cursor, alias="m.")
-    match = " AND ".join(f'"{term}"*' for term in terms)
+    else:
+        source, alias = f"messages_fts JOIN {table} m ON m.id = messages_fts.rowid", "m."
+        match, query = "messages_fts MATCH %s", " AND ".join(f'"{t}"*' for t in terms)
+    scope, params = _scope_sql(conversation_id=conversation_id, cursor=cursor, alias=alias)
     with connection.cursor() as db:
         db.execute(
-            f"SELECT m.id FROM messages_fts JOIN {Message._meta.db_table} m ON m.id = messages_fts.rowid "
-            f"WHERE messages_fts MATCH %s{scope} ORDER BY m.id DESC LIMIT %s",
-            [match, clerk_id, clerk_id, *params, limit],
+            f"SELECT {alias}id FROM {source} WHERE {match}{scope} ORDER BY {alias}id DESC LIMIT %s",
+            [query, clerk_id, clerk_id, *params, limit],
         )
         return [row[0] for row in db.fetchall()]
 
@@ -124,10 +121,8 @@ def fts5_ready() -> bool:
 
 
 def _matching_ids(clerk_id, terms, conversation_id, cursor, limit) -> list[int]:
-    if connection.vendor == "postgresql":
-        return _ids_postgresql(clerk_id, terms, conversation_id, cursor, limit)
-    if fts5_ready():
-        return _ids_fts5(clerk_id, terms, conversation_id, cursor, limit)
+    if connection.vendor == "postgresql" or fts5_ready():
+        return _ids_indexed(clerk_id, terms, conversation_id, cursor, limit)
     return _ids_scan(clerk_id, terms, conversation_id, cursor, limit)
 
 

@@ -2,7 +2,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from chat.search import SEARCH_DEFAULT_LIMIT, SEARCH_MAX_LIMIT
-from chat.selectors import MESSAGES_DEFAULT_LIMIT, MESSAGES_MAX_LIMIT
+from chat.selectors import MESSAGES_DEFAULT_LIMIT, MESSAGES_MAX_LIMIT, other_user
 from kernel.api import IsoDateTimeField, QueryIntegerField, StrictCharField
 from kernel.timestamps import iso_z
 from users.api.serializers import UserStatusMixin
@@ -152,18 +152,22 @@ class MarkReadResponseSerializer(serializers.Serializer):
     readAt = IsoDateTimeField()
 
 
-class MessagesQuerySerializer(serializers.Serializer):
-    LIMIT_ERROR = f"Must be a whole number from 1 to {MESSAGES_MAX_LIMIT}."
-    ID_ERROR = "Must be a message id (a positive whole number)."
-
-    limit = QueryIntegerField(
+def _limit_field(*, default: int, maximum: int, what: str) -> QueryIntegerField:
+    """`limit` of a paged route: 1 or more; above `maximum` it counts as `maximum`."""
+    error = f"Must be a whole number from 1 to {maximum}."
+    return QueryIntegerField(
         required=False,
         min_value=1,
-        default=MESSAGES_DEFAULT_LIMIT,
-        error_messages={"invalid": LIMIT_ERROR, "min_value": LIMIT_ERROR, "max_value": LIMIT_ERROR},
-        help_text=f"How many messages (default {MESSAGES_DEFAULT_LIMIT}; more than {MESSAGES_MAX_LIMIT} "
-        f"counts as {MESSAGES_MAX_LIMIT}).",
+        default=default,
+        error_messages={"invalid": error, "min_value": error, "max_value": error},
+        help_text=f"How many {what} (default {default}; more than {maximum} counts as {maximum}).",
     )
+
+
+class MessagesQuerySerializer(serializers.Serializer):
+    ID_ERROR = "Must be a message id (a positive whole number)."
+
+    limit = _limit_field(default=MESSAGES_DEFAULT_LIMIT, maximum=MESSAGES_MAX_LIMIT, what="messages")
     offset = QueryIntegerField(
         required=False,
         min_value=0,
@@ -209,8 +213,6 @@ def conversation_data(conversation, me: str, *, online: set[str], nicknames: dic
 
 
 class SearchQuerySerializer(serializers.Serializer):
-    LIMIT_ERROR = f"Must be a whole number from 1 to {SEARCH_MAX_LIMIT}."
-
     q = StrictCharField(
         max_length=500,
         help_text="Words to find, each as the start of a word (case-insensitive); every word must occur.",
@@ -227,14 +229,7 @@ class SearchQuerySerializer(serializers.Serializer):
         error_messages={"invalid": "Must be a nextCursor value.", "min_value": "Must be a nextCursor value."},
         help_text="The previous page's `nextCursor`: the next (older) hits.",
     )
-    limit = QueryIntegerField(
-        required=False,
-        min_value=1,
-        default=SEARCH_DEFAULT_LIMIT,
-        error_messages={"invalid": LIMIT_ERROR, "min_value": LIMIT_ERROR, "max_value": LIMIT_ERROR},
-        help_text=f"How many hits (default {SEARCH_DEFAULT_LIMIT}; more than {SEARCH_MAX_LIMIT} counts as "
-        f"{SEARCH_MAX_LIMIT}).",
-    )
+    limit = _limit_field(default=SEARCH_DEFAULT_LIMIT, maximum=SEARCH_MAX_LIMIT, what="hits")
 
 
 class SearchHitSerializer(serializers.Serializer):
@@ -259,11 +254,10 @@ class SearchResponseSerializer(serializers.Serializer):
 
 def search_hit_data(hit, me: str, *, online: set[str], nicknames: dict[str, str | None]) -> dict:
     """The one builder of a search hit (SearchHitSerializer's fields), from `chat.search.SearchHit`."""
-    conversation = hit.conversation
-    other = conversation.user2 if conversation.user1_id == me else conversation.user1
+    other = other_user(hit.conversation, me)
     return {
         "message": message_data(hit.message, me),
-        "conversationId": conversation.pk,
+        "conversationId": hit.conversation.pk,
         "otherUser": other_user_data(other, nickname=nicknames.get(other.clerk_id), online=online),
         "snippet": hit.snippet,
         "highlights": [list(span) for span in hit.highlights],
