@@ -32,7 +32,10 @@ SCAN_CHUNK = 1000
 _WORD = re.compile(r"[^\W_]+")
 # Must stay the expression of the index in chat/migrations/0003_message_search.py, or PostgreSQL
 # cannot use it (tests/chat/test_search.py checks the plan).
-_POSTGRES_DOCUMENT = "to_tsvector('simple'::regconfig, regexp_replace(content, '[^[:alnum:]]+', ' ', 'g'))"
+_POSTGRES_DOCUMENT = (
+    "(to_tsvector('simple'::regconfig, regexp_replace(content, '[^[:alnum:]]+', ' ', 'g')) "
+    "|| array_to_tsvector(ARRAY['@' || from_clerk_id, '@' || to_clerk_id]))"
+)
 
 
 @dataclass(frozen=True)
@@ -76,24 +79,31 @@ def _scope_sql(*, conversation_id: int | None, cursor: int | None, alias: str = 
     return sql, params
 
 
-def _ids_indexed(clerk_id, terms, conversation_id, cursor, limit) -> list[int]:
-    """PostgreSQL's GIN index or SQLite's FTS5 table: the matching ids, newest first."""
+def participant_lexeme(clerk_id: str) -> str:
+    """The tsquery literal of a participant's lexeme in the PostgreSQL document."""
+    return "'@" + clerk_id.replace("\\", "\\\\").replace("'", "''") + "'"
+
+
+def indexed_query(clerk_id, terms, conversation_id, cursor, limit) -> tuple[str, list]:
+    """The SQL (and its parameters) that PostgreSQL's GIN index or SQLite's FTS5 table answers:
+    the matching ids, newest first. Also what the tests and scripts/bench_search EXPLAIN."""
     table = Message._meta.db_table
     if connection.vendor == "postgresql":
         source, alias = table, ""
-        match, query = (
-            f"{_POSTGRES_DOCUMENT} @@ to_tsquery('simple'::regconfig, %s)",
-            " & ".join(f"{t}:*" for t in terms),
-        )
+        # The caller's participant lexeme is cast as it is: to_tsquery would split it at "@" and "_".
+        match = f"{_POSTGRES_DOCUMENT} @@ (%s::tsquery && to_tsquery('simple'::regconfig, %s))"
+        query = [participant_lexeme(clerk_id), " & ".join(f"{t}:*" for t in terms)]
     else:
         source, alias = f"messages_fts JOIN {table} m ON m.id = messages_fts.rowid", "m."
-        match, query = "messages_fts MATCH %s", " AND ".join(f'"{t}"*' for t in terms)
+        match, query = "messages_fts MATCH %s", [" AND ".join(f'"{t}"*' for t in terms)]
     scope, params = _scope_sql(conversation_id=conversation_id, cursor=cursor, alias=alias)
+    sql = f"SELECT {alias}id FROM {source} WHERE {match}{scope} ORDER BY {alias}id DESC LIMIT %s"
+    return sql, [*query, clerk_id, clerk_id, *params, limit]
+
+
+def _ids_indexed(clerk_id, terms, conversation_id, cursor, limit) -> list[int]:
     with connection.cursor() as db:
-        db.execute(
-            f"SELECT {alias}id FROM {source} WHERE {match}{scope} ORDER BY {alias}id DESC LIMIT %s",
-            [query, clerk_id, clerk_id, *params, limit],
-        )
+        db.execute(*indexed_query(clerk_id, terms, conversation_id, cursor, limit))
         return [row[0] for row in db.fetchall()]
 
 

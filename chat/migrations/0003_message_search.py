@@ -14,8 +14,14 @@ checks they exist). Where SQLite lacks FTS5, nothing is created and search scans
 from django.db import migrations
 from django.db.utils import OperationalError
 
-# The one expression the PostgreSQL index is built on; chat/search.py queries exactly it.
-POSTGRES_DOCUMENT = "to_tsvector('simple'::regconfig, regexp_replace(content, '[^[:alnum:]]+', ' ', 'g'))"
+# The one expression the PostgreSQL index is built on; chat/search.py queries exactly it. Besides
+# the words, each message's document holds its two participants as lexemes ("@<clerk id>", which
+# no word can equal: words have no "@"), so that the index itself keeps to the caller's messages:
+# without them, a common word's hits across every user are read before the caller's are kept.
+POSTGRES_DOCUMENT = (
+    "(to_tsvector('simple'::regconfig, regexp_replace(content, '[^[:alnum:]]+', ' ', 'g')) "
+    "|| array_to_tsvector(ARRAY['@' || from_clerk_id, '@' || to_clerk_id]))"
+)
 
 POSTGRES_CREATE = [
     f"CREATE INDEX messages_search ON messages USING gin ({POSTGRES_DOCUMENT}) "

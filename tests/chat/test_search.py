@@ -176,27 +176,33 @@ def test_search_needs_an_identity(client):
 
 def test_the_backend_index_answers(trio):
     ann, bob, _ = trio
-    _send(ann, bob, "indexed words")
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SET enable_seqscan = off")  # a tiny table would be scanned whole otherwise
-            try:
-                cursor.execute(
-                    "EXPLAIN SELECT id FROM messages WHERE "
-                    f"{search._POSTGRES_DOCUMENT} @@ to_tsquery('simple'::regconfig, 'indexed:*') "
-                    "AND removed_at IS NULL AND deleted_at IS NULL"
-                )
-                plan = "\n".join(row[0] for row in cursor.fetchall())
-            finally:
-                cursor.execute("RESET enable_seqscan")
-        assert "messages_search" in plan, plan
-    else:
-        assert search.fts5_ready()
-        with connection.cursor() as cursor:
+    first = _send(ann, bob, "indexed words")
+    # Enough of the caller's messages that reading them all would cost more than the index.
+    filler = [f"filler {i} text" for i in range(3000)]
+    Message.objects.bulk_create(
+        Message(conversation_id=first.conversation_id, sender=ann, recipient=bob, content=text) for text in filler
+    )
+    sql, params = search.indexed_query(ann.clerk_id, ["index"], None, None, 21)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("ANALYZE messages")
+            cursor.execute("EXPLAIN " + sql, params)
+            plan = "\n".join(row[0] for row in cursor.fetchall())
+            assert "Bitmap Index Scan on messages_search" in plan, plan
+        else:
+            assert search.fts5_ready()
+            cursor.execute("EXPLAIN QUERY PLAN " + sql, params)
+            plan = "\n".join(str(row[-1]) for row in cursor.fetchall())
+            assert "VIRTUAL TABLE INDEX" in plan and "messages_fts" in plan, plan
             cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'messages'")
             triggers = {row[0] for row in cursor.fetchall()}
-        assert triggers == {"messages_fts_insert", "messages_fts_delete", "messages_fts_update"}
+            assert triggers == {"messages_fts_insert", "messages_fts_delete", "messages_fts_update"}
     assert [h.message["id"] for h in search.messages_search(clerk_id=ann.clerk_id, query="index").hits]
+
+
+def test_the_participant_lexeme_is_quoted():
+    assert search.participant_lexeme("user_a") == "'@user_a'"
+    assert search.participant_lexeme("it's\\") == "'@it''s\\\\'"
 
 
 def test_the_scan_without_fts5_finds_the_same(trio, monkeypatch):
