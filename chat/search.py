@@ -30,12 +30,9 @@ SNIPPET_LEAD = 30
 SCAN_CHUNK = 1000
 
 _WORD = re.compile(r"[^\W_]+")
-# Must stay the expression of the index in chat/migrations/0003_message_search.py, or PostgreSQL
-# cannot use it (tests/chat/test_search.py checks the plan).
-_POSTGRES_DOCUMENT = (
-    "(to_tsvector('simple'::regconfig, regexp_replace(content, '[^[:alnum:]]+', ' ', 'g')) "
-    "|| array_to_tsvector(ARRAY['@' || from_clerk_id, '@' || to_clerk_id]))"
-)
+# PostgreSQL's generated column of each message's words and participants, GIN-indexed
+# (chat/migrations/0003_message_search.py).
+_POSTGRES_DOCUMENT = "search_document"
 
 
 @dataclass(frozen=True)

@@ -156,12 +156,12 @@ def main() -> int:
     try:
         with connection.cursor() as cursor:
             started = time.perf_counter()
-            for statement in index.POSTGRES_DROP:
+            for statement in index.POSTGRES_INDEX_DROP:
                 cursor.execute(statement)
             generate(cursor, total=args.total, user_messages=args.user_messages, words=words)
             generated = time.perf_counter() - started
             started = time.perf_counter()
-            for statement in index.POSTGRES_CREATE:
+            for statement in index.POSTGRES_INDEX:
                 cursor.execute(statement)
             indexed = time.perf_counter() - started
             cursor.execute("VACUUM ANALYZE messages")
