@@ -129,6 +129,7 @@ REDIS_KEY_PREFIX = env.str("REDIS_KEY_PREFIX", default="biosync")
 
 MESSAGE_MAX_LENGTH = env.int("MESSAGE_MAX_LENGTH", default=4000, minimum=1)
 MARK_READ_MAX_IDS = env.int("MARK_READ_MAX_IDS", default=500, minimum=1)
+MESSAGE_EDIT_WINDOW_SECONDS = env.int("MESSAGE_EDIT_WINDOW_SECONDS", default=900, minimum=0)
 # A send without clientMessageId repeating the sender's last one to the same user (same text)
 # within this window is answered as a retry: the frontend's gaze selection emits each send twice.
 # 0 turns the guard off.

@@ -5,7 +5,7 @@ from django.db.models import Count, Max
 from django.utils.text import Truncator
 
 from chat import services
-from chat.models import Conversation, Message
+from chat.models import Conversation, Message, MessageEdit
 
 # The list's content column: a preview that fits one line beside the other columns at 1280 px.
 EXCERPT_CHARS = 40
@@ -76,11 +76,44 @@ class RemovedFilter(_NullDateFilter):
     field = "removed_at"
 
 
+class EditedFilter(_NullDateFilter):
+    title = parameter_name = "edited"
+    field = "edited_at"
+
+
+class DeletedFilter(_NullDateFilter):
+    title = "deleted by its sender"
+    parameter_name = "deleted"
+    field = "deleted_at"
+
+
+class MessageEditInline(admin.TabularInline):
+    """Every earlier version of an edited message, oldest first: for moderators only."""
+
+    model = MessageEdit
+    verbose_name = "earlier version"
+    verbose_name_plural = "earlier versions (before each edit)"
+    fields = readonly_fields = ("written_at", "replaced_at", "content")
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(Message)
 class MessageAdmin(admin.ModelAdmin):
     list_display = ("id", "chat", "sender", "recipient", "excerpt", "read", "delivered", "removed", "sent")
     search_fields = ("content",)
-    list_filter = (("created_at", admin.DateFieldListFilter), "is_read", DeliveredFilter, RemovedFilter)
+    list_filter = (
+        ("created_at", admin.DateFieldListFilter),
+        "is_read",
+        DeliveredFilter,
+        RemovedFilter,
+        EditedFilter,
+        DeletedFilter,
+    )
+    inlines = [MessageEditInline]
     list_select_related = ("conversation", "sender", "recipient")
     date_hierarchy = "created_at"
     # Messages change only through services: removal below, reads and delivery by the users.

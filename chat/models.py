@@ -52,6 +52,10 @@ class Message(models.Model):
     delivered_at = models.DateTimeField(null=True, blank=True)
     # Set by a moderator: the content is hidden from both participants.
     removed_at = models.DateTimeField(null=True, blank=True)
+    # Set by the sender's last edit; earlier versions are MessageEdit rows.
+    edited_at = models.DateTimeField(null=True, blank=True)
+    # Set when the sender deleted it for everyone: hidden like a removal, kept for moderators.
+    deleted_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         db_table = "messages"
@@ -70,3 +74,21 @@ class Message(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.sender_id} → {self.recipient_id}"
+
+
+class MessageEdit(models.Model):
+    """An earlier version of an edited message, for moderators only (the admin); users never see it."""
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="edits")
+    content = models.TextField()
+    # When this version was written: the message's sending, or the edit before this one.
+    written_at = models.DateTimeField()
+    # When the sender replaced it.
+    replaced_at = models.DateTimeField()
+
+    class Meta:
+        db_table = "message_edits"
+        ordering = ["message", "id"]
+
+    def __str__(self) -> str:
+        return f"message #{self.message_id}, version of {self.written_at:%Y-%m-%d %H:%M:%S}"

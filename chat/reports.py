@@ -28,8 +28,8 @@ def _participant(user: User) -> dict:
 def conversation_export(*, conversation_id: int) -> dict:
     """Everything stored about one conversation, oldest message first (a user's data request).
 
-    A message a moderator removed is listed with its times but without its content, as REST
-    shows it to the participants.
+    A message a moderator removed, or its sender deleted, is listed with its times but without
+    its content, as REST shows it to the participants.
     """
     conversation = Conversation.objects.select_related("user1", "user2").filter(pk=conversation_id).first()
     if conversation is None:
@@ -46,13 +46,15 @@ def conversation_export(*, conversation_id: int) -> dict:
                 "id": m.id,
                 "fromClerkId": m.sender_id,
                 "toClerkId": m.recipient_id,
-                "content": None if m.removed_at else m.content,
+                "content": None if m.removed_at or m.deleted_at else m.content,
                 "messageType": m.message_type,
                 "createdAt": iso_z(m.created_at),
                 "deliveredAt": iso_z(m.delivered_at),
                 "isRead": m.is_read,
                 "readAt": iso_z(m.read_at),
                 "removedAt": iso_z(m.removed_at),
+                "editedAt": iso_z(m.edited_at),
+                "deletedAt": iso_z(m.deleted_at),
             }
             for m in messages.iterator()
         ],

@@ -46,7 +46,9 @@ def conversations_list(*, clerk_id: str) -> list[Conversation]:
     Two queries whatever the number of conversations.
     """
     unread = (
-        Message.objects.filter(conversation=OuterRef("pk"), recipient_id=clerk_id, is_read=False)
+        Message.objects.filter(
+            conversation=OuterRef("pk"), recipient_id=clerk_id, is_read=False, deleted_at__isnull=True
+        )
         .order_by()
         .values("conversation")
         .annotate(n=Count("id"))
@@ -96,7 +98,14 @@ MESSAGE_ROW_EXPRESSIONS = {
     "created_at_iso": IsoZ("created_at"),
     "delivered_at_iso": IsoZ("delivered_at"),
     "removed": Q(removed_at__isnull=False),
+    "edited_at_iso": IsoZ("edited_at"),
+    "deleted": Q(deleted_at__isnull=False),
 }
+
+
+def message_row(*, message_id: int) -> dict | None:
+    """One message as a row (`MESSAGE_ROW_FIELDS`), for the answer to a change of it."""
+    return Message.objects.filter(pk=message_id).values(*MESSAGE_ROW_FIELDS, **MESSAGE_ROW_EXPRESSIONS).first()
 
 
 def message_rows_page(

@@ -13,6 +13,8 @@ SEND_MESSAGE = "send_message"
 MARK_AS_READ = "mark_as_read"
 TYPING_START = "typing_start"
 TYPING_STOP = "typing_stop"
+EDIT_MESSAGE = "edit_message"
+DELETE_MESSAGE = "delete_message"
 
 # Server → client
 REGISTERED = "registered"
@@ -24,11 +26,16 @@ MESSAGES_READ = "messages_read"
 USER_TYPING = "user_typing"
 USER_STATUS = "user_status"
 MESSAGE_DELETED = "message_deleted"
+MESSAGE_EDITED = "message_edited"
 ERROR = "error"
 
 STATUS_DELIVERED = "delivered"
 STATUS_SAVED = "saved"
 STATUS_READ = "read"
+
+# Who took a message away (message_deleted's deletedBy).
+DELETED_BY_SENDER = "sender"
+DELETED_BY_MODERATOR = "moderator"
 
 
 def user_room(clerk_id: str) -> str:
@@ -48,6 +55,7 @@ def receive_message_payload(message) -> dict:
         "conversationId": message.conversation_id,
         "messageType": message.message_type,
         "clientMessageId": message.client_message_id,
+        "editedAt": iso_z(message.edited_at),
     }
 
 
@@ -97,8 +105,18 @@ def user_status_payload(clerk_id: str, status: str, last_seen) -> dict:
     return {"clerkId": clerk_id, "status": status, "lastSeen": iso_z(last_seen)}
 
 
-def message_deleted_payload(message_id: int, conversation_id: int) -> dict:
-    return {"messageId": message_id, "conversationId": conversation_id}
+def message_deleted_payload(message_id: int, conversation_id: int, deleted_by: str) -> dict:
+    return {"messageId": message_id, "conversationId": conversation_id, "deletedBy": deleted_by}
+
+
+def message_edited_payload(message) -> dict:
+    return {
+        "messageId": message.id,
+        "conversationId": message.conversation_id,
+        "text": message.content,
+        "content": message.content,
+        "editedAt": iso_z(message.edited_at),
+    }
 
 
 def registered_payload(clerk_id: str, sid: str) -> dict:

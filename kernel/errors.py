@@ -20,3 +20,13 @@ class NotFoundError(ServiceError):
     def __init__(self, message: str = "Not found", **kwargs):
         kwargs.setdefault("code", "not_found")
         super().__init__(message, **kwargs)
+
+
+class ForbiddenError(ServiceError):
+    """The caller may see the thing but not do this to it (e.g. edit someone else's message)."""
+
+    status_code = 403
+
+    def __init__(self, message: str, **kwargs):
+        kwargs.setdefault("code", "forbidden")
+        super().__init__(message, **kwargs)

@@ -31,6 +31,8 @@ ROUTES = {
     "/conversations/with/{contactClerkId}/messages": {"get"},
     "/conversations/{id}/read": {"post"},
     "/reports": {"post"},
+    "/messages/{id}": {"patch", "delete"},
+    "/messages/search": {"get"},
 }
 
 

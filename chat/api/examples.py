@@ -2,7 +2,13 @@
 
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse
 
-from chat.api.serializers import ConversationListSerializer, MarkReadResponseSerializer, MessagesResponseSerializer
+from chat.api.serializers import (
+    ConversationListSerializer,
+    MarkReadResponseSerializer,
+    MessageSerializer,
+    MessagesResponseSerializer,
+    SearchResponseSerializer,
+)
 
 MESSAGE_EXAMPLE = {
     "id": 123,
@@ -18,6 +24,8 @@ MESSAGE_EXAMPLE = {
     "isMine": False,
     "removed": False,
     "clientMessageId": None,
+    "editedAt": None,
+    "deleted": False,
 }
 OTHER_USER_EXAMPLE = {
     "clerkId": "user_789",
@@ -73,6 +81,60 @@ READ_RESPONSE = OpenApiResponse(
                 "conversationId": 5,
                 "messageIds": [123, 124],
                 "readAt": "2025-11-06T12:35:00.000Z",
+            },
+        )
+    ],
+)
+EDITED_RESPONSE = OpenApiResponse(
+    MessageSerializer,
+    description="The message as the caller now sees it.",
+    examples=[
+        OpenApiExample(
+            "Edited",
+            value={
+                **MESSAGE_EXAMPLE,
+                "fromClerkId": "user_123456",
+                "toClerkId": "user_789",
+                "isMine": True,
+                "content": "Hey, how are you today?",
+                "editedAt": "2025-11-06T12:31:10.000Z",
+            },
+        )
+    ],
+)
+DELETED_RESPONSE = OpenApiResponse(
+    MessageSerializer,
+    description="The message as both users now see it: in its place, without content.",
+    examples=[
+        OpenApiExample(
+            "Deleted",
+            value={
+                **MESSAGE_EXAMPLE,
+                "fromClerkId": "user_123456",
+                "toClerkId": "user_789",
+                "isMine": True,
+                "content": "",
+                "deleted": True,
+            },
+        )
+    ],
+)
+SEARCH_RESPONSE = OpenApiResponse(
+    SearchResponseSerializer,
+    examples=[
+        OpenApiExample(
+            "Hits",
+            value={
+                "results": [
+                    {
+                        "message": {**MESSAGE_EXAMPLE, "content": "The appointment is on Tuesday at 10"},
+                        "conversationId": 5,
+                        "otherUser": OTHER_USER_EXAMPLE,
+                        "snippet": "The appointment is on Tuesday at 10",
+                        "highlights": [[4, 15]],
+                    }
+                ],
+                "nextCursor": 123,
             },
         )
     ],

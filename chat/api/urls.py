@@ -1,6 +1,6 @@
 from django.urls import path
 
-from chat.api.views import ConversationViewSet
+from chat.api.views import ConversationViewSet, MessageViewSet
 
 urlpatterns = [
     path("conversations", ConversationViewSet.as_view({"get": "index"}), name="conversations"),
@@ -14,5 +14,8 @@ urlpatterns = [
         ConversationViewSet.as_view({"get": "messages_with"}),
         name="conversation-with-messages",
     ),
+    # Before messages/<id>, which would take "search" for an id.
+    path("messages/search", MessageViewSet.as_view({"get": "search"}), name="messages-search"),
+    path("messages/<str:id>", MessageViewSet.as_view({"patch": "change", "delete": "remove"}), name="message"),
     path("conversations/<str:id>/read", ConversationViewSet.as_view({"post": "read"}), name="conversation-read"),
 ]

@@ -2,14 +2,24 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import viewsets
 from rest_framework.response import Response
 
-from chat import selectors, services
-from chat.api.examples import CONVERSATIONS_RESPONSE, MESSAGES_RESPONSE, READ_RESPONSE
+from chat import search, selectors, services
+from chat.api.examples import (
+    CONVERSATIONS_RESPONSE,
+    DELETED_RESPONSE,
+    EDITED_RESPONSE,
+    MESSAGES_RESPONSE,
+    READ_RESPONSE,
+    SEARCH_RESPONSE,
+)
 from chat.api.serializers import (
     MarkReadResponseSerializer,
+    MessageEditSerializer,
     MessagesQuerySerializer,
+    SearchQuerySerializer,
     conversation_data,
     message_data,
     other_user_data,
+    search_hit_data,
 )
 from kernel.api import BAD_REQUEST, ID_SCHEMA, UNAUTHORIZED, error_response, parse_id, validated
 from kernel.errors import NotFoundError
@@ -17,7 +27,10 @@ from users.models import CLERK_ID_PATTERN, valid_clerk_id
 from users.presence import online_ids
 
 CONVERSATION_ID = OpenApiParameter("id", ID_SCHEMA, OpenApiParameter.PATH, description="The conversation's id.")
+MESSAGE_ID = OpenApiParameter("id", ID_SCHEMA, OpenApiParameter.PATH, description="The message's id.")
 NOT_PARTICIPANT = error_response("Not one of your conversations", "Conversation not found")
+NOT_YOUR_MESSAGE = error_response("A message you received", "You can only edit your own messages")
+NO_MESSAGE = error_response("No such message in your conversations", "Message not found")
 
 
 def _messages_body(request, conversation) -> dict:
@@ -118,3 +131,88 @@ class ConversationViewSet(viewsets.ViewSet):
                 {"success": True, "conversationId": conversation_id, "messageIds": message_ids, "readAt": read_at}
             ).data
         )
+
+
+class MessageViewSet(viewsets.ViewSet):
+    """Search of the caller's messages, and a sender's changes to their own message. Messages of
+    other users' conversations answer 404."""
+
+    @extend_schema(
+        operation_id="messages_search",
+        summary="Search your messages, newest first",
+        description="Full-text search over the messages of your conversations (all, or `conversationId`'s): "
+        "every word of `q` must occur, each as the start of a word, case-insensitively. Removed and deleted "
+        "messages are never found. Page with `cursor=<nextCursor>`.",
+        parameters=[SearchQuerySerializer],
+        responses={
+            200: SEARCH_RESPONSE,
+            400: error_response("No word in q, or bad paging", "q must contain at least one letter or digit"),
+            401: UNAUTHORIZED,
+            404: NOT_PARTICIPANT,
+        },
+    )
+    def search(self, request):
+        me = request.user.clerk_id
+        params = validated(SearchQuerySerializer, request.query_params)
+        conversation_id = params.get("conversationId")
+        if conversation_id is not None and not selectors.conversation_for_participant(
+            conversation_id=conversation_id, clerk_id=me
+        ):
+            raise NotFoundError("Conversation not found")
+        page = search.messages_search(
+            clerk_id=me, query=params["q"], conversation_id=conversation_id, cursor=params.get("cursor"),
+            limit=params["limit"],
+        )  # fmt: skip
+        others = [selectors.other_user(hit.conversation, me) for hit in page.hits]
+        online = online_ids({u.clerk_id for u in others})
+        nicknames = selectors.other_users_nicknames(clerk_id=me, users=others)
+        results = [search_hit_data(hit, me, online=online, nicknames=nicknames) for hit in page.hits]
+        return Response({"results": results, "nextCursor": page.next_cursor})
+
+    @extend_schema(
+        operation_id="messages_edit",
+        summary="Edit your own message",
+        description="Within `MESSAGE_EDIT_WINDOW_SECONDS` (default 15 minutes) of sending, and not once it was "
+        "removed or deleted. The same text rules as sending apply. Both users' sockets get `message_edited`. "
+        "Sending the text it already has changes nothing.",
+        parameters=[MESSAGE_ID],
+        request=MessageEditSerializer,
+        responses={
+            200: EDITED_RESPONSE,
+            400: error_response(
+                "Bad text, window closed, removed or deleted",
+                "Messages can be edited only within 15 minutes of sending",
+            ),
+            401: UNAUTHORIZED,
+            403: NOT_YOUR_MESSAGE,
+            404: NO_MESSAGE,
+        },
+    )
+    def change(self, request, id):
+        me = request.user.clerk_id
+        message_id = parse_id(id)
+        text = validated(MessageEditSerializer, request.data)["text"]
+        services.message_edit(editor_id=me, message_id=message_id, text=text)
+        return Response(message_data(selectors.message_row(message_id=message_id), me))
+
+    @extend_schema(
+        operation_id="messages_delete",
+        summary="Delete your own message for everyone",
+        description="It keeps its place in both users' pages with `content: \"\"` and `deleted: true`; both users' "
+        'sockets get `message_deleted` with `deletedBy: "sender"`, and the previews and the recipient\'s unread '
+        "count follow. Deleting it again answers the same.",
+        parameters=[MESSAGE_ID],
+        request=None,
+        responses={
+            200: DELETED_RESPONSE,
+            400: BAD_REQUEST,
+            401: UNAUTHORIZED,
+            403: error_response("A message you received", "You can only delete your own messages"),
+            404: NO_MESSAGE,
+        },
+    )
+    def remove(self, request, id):
+        me = request.user.clerk_id
+        message_id = parse_id(id)
+        services.message_delete(deleter_id=me, message_id=message_id)
+        return Response(message_data(selectors.message_row(message_id=message_id), me))

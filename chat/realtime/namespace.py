@@ -150,6 +150,25 @@ class ChatNamespace(socketio.AsyncNamespace):
         read, read_at = await call(services.messages_mark_read, reader_id=clerk_id, message_ids=ids)
         return {"success": True, **events.messages_read_payload(read, read_at)}
 
+    @event(events.EDIT_MESSAGE)
+    async def on_edit_message(self, sid, clerk_id, data):
+        message_id, text = payloads.edit_message(data)
+        message = await call(
+            ratelimit.guarded, ratelimit.MESSAGES, clerk_id, services.message_edit,
+            editor_id=clerk_id, message_id=message_id, text=text,
+        )  # fmt: skip
+        return {"success": True, **events.message_edited_payload(message)}
+
+    @event(events.DELETE_MESSAGE)
+    async def on_delete_message(self, sid, clerk_id, data):
+        message_id = payloads.delete_message(data)
+        message = await call(
+            ratelimit.guarded, ratelimit.MESSAGES, clerk_id, services.message_delete,
+            deleter_id=clerk_id, message_id=message_id,
+        )  # fmt: skip
+        payload = events.message_deleted_payload(message.id, message.conversation_id, events.DELETED_BY_SENDER)
+        return {"success": True, **payload}
+
     @event(events.TYPING_START)
     async def on_typing_start(self, sid, clerk_id, data):
         recipient_id = await self._typing_target(sid, clerk_id, data)

@@ -99,3 +99,24 @@ def register_user(data):
     if data is None:
         return None
     return _object(data).get("clerkId")
+
+
+def _message_id(data: dict) -> int:
+    value = data.get("messageId")
+    if type(value) is not int or not 0 < value < 2**63:
+        raise _invalid("messageId", "messageId must be a message id (a positive integer)", value)
+    return value
+
+
+def edit_message(data) -> tuple[int, str]:
+    """(messageId, text); the text's rules are the send's own (chat.services.rules)."""
+    data = _object(data)
+    message_id = _message_id(data)
+    text = data.get("text")
+    if not isinstance(text, str):
+        raise _invalid("text", "text must be a non-empty string", text)
+    return message_id, text
+
+
+def delete_message(data) -> int:
+    return _message_id(_object(data))

@@ -10,6 +10,7 @@ from chat.services.connections import (
     typing_partner_check,
 )
 from chat.services.conversations import conversation_get_or_create, conversation_open
+from chat.services.lifecycle import message_delete, message_edit
 from chat.services.messages import MessageSendResult, SendRequest, message_send, messages_send_many
 from chat.services.moderation import message_remove, message_restore
 from chat.services.receipts import (
@@ -25,6 +26,8 @@ __all__ = [
     "conversation_get_or_create",
     "conversation_mark_read",
     "conversation_open",
+    "message_delete",
+    "message_edit",
     "message_ids_validate",
     "message_remove",
     "message_restore",

@@ -7,9 +7,8 @@ import logging
 from django.db import transaction
 from django.utils import timezone
 
-from chat.models import Conversation, Message
-from chat.services.storage import PREVIEW_LENGTH
-from contacts.models import Contact
+from chat.models import Message
+from chat.services.previews import previews_refresh
 from delivery import emitter, events
 from kernel.errors import NotFoundError
 from kernel.logging import log_event
@@ -20,26 +19,8 @@ logger = logging.getLogger(__name__)
 # --- Moderation -------------------------------------------------------------------------------
 
 
-def _previews_refresh(conversation_id: int) -> None:
-    """Both participants' contact previews show the newest message not removed (or none).
-
-    Otherwise a removed message would go on showing in GET /contacts.
-    """
-    conversation = Conversation.objects.get(pk=conversation_id)
-    latest = (
-        Message.objects.filter(conversation_id=conversation_id, removed_at__isnull=True)
-        .order_by("-id")
-        .values_list("content", flat=True)
-        .first()
-    )
-    preview = latest[:PREVIEW_LENGTH] if latest is not None else None
-    pair = [(conversation.user1_id, conversation.user2_id), (conversation.user2_id, conversation.user1_id)]
-    for owner_id, contact_id in pair:
-        Contact.objects.filter(owner_id=owner_id, contact_id=contact_id).update(last_message_preview=preview)
-
-
 def _removed_events(message: Message) -> list[tuple]:
-    payload = events.message_deleted_payload(message.id, message.conversation_id)
+    payload = events.message_deleted_payload(message.id, message.conversation_id, events.DELETED_BY_MODERATOR)
     return [
         (events.MESSAGE_DELETED, payload, events.user_room(clerk_id), None)
         for clerk_id in (message.sender_id, message.recipient_id)
@@ -55,14 +36,15 @@ def _moderated(message_id: int, removed_at) -> tuple[Message, bool]:
         if changed:
             message.removed_at = removed_at
             message.save(update_fields=["removed_at"])
-            _previews_refresh(message.conversation_id)
+            previews_refresh(conversation_id=message.conversation_id)
             if removed_at is not None:
                 emitter.send_event_on_commit(_removed_events(message))
     return message, changed
 
 
 def message_remove(*, message_id: int, moderator=None) -> Message:
-    """Hide a message's content from both participants; their sockets get message_deleted.
+    """Hide a message's content from both participants; their sockets get message_deleted
+    (deletedBy "moderator").
 
     Idempotent: removing a removed message changes and announces nothing.
     """

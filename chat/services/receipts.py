@@ -21,13 +21,15 @@ def _mark_read(*, reader_id: str, where_sql: str, where_params: list, read_at) -
     """Mark the reader's unread incoming messages matching `where_sql`; returns (id, sender) pairs.
 
     `AND is_read = false` in the UPDATE makes two concurrent marks count each message once:
-    PostgreSQL re-checks it after the first one commits.
+    PostgreSQL re-checks it after the first one commits. A message its sender deleted was
+    taken out of the unread count then (`unread_recount`), so it is never counted again here.
     """
     table = Message._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
             f"UPDATE {table} SET is_read = %s, read_at = %s, delivered_at = COALESCE(delivered_at, %s) "
-            f"WHERE to_clerk_id = %s AND is_read = %s AND {where_sql} RETURNING id, from_clerk_id",
+            f"WHERE to_clerk_id = %s AND is_read = %s AND deleted_at IS NULL AND {where_sql} "
+            "RETURNING id, from_clerk_id",
             [True, db_time(read_at), db_time(read_at), reader_id, False, *where_params],
         )
         return sorted(cursor.fetchall())
@@ -81,8 +83,9 @@ def messages_mark_read(*, reader_id: str, message_ids: list[int]) -> tuple[list[
     return [message_id for message_id, _ in read], read_at
 
 
-def _unread_recount(*, reader_id: str, conversation: Conversation) -> None:
-    """Set the reader's unread count of the conversation to its messages still unread, not to 0.
+def unread_recount(*, reader_id: str, conversation: Conversation) -> None:
+    """Set the reader's unread count of the conversation to its messages still unread (and not
+    deleted by their sender), not to 0.
 
     A send that committed after our UPDATE of messages is unread and must stay counted. The
     contact row is locked first (a send locks it too, after inserting its message): once we
@@ -92,7 +95,9 @@ def _unread_recount(*, reader_id: str, conversation: Conversation) -> None:
     contact = Contact.objects.filter(owner_id=reader_id, contact_id=conversation.other_user_id(reader_id))
     if not list(contact.select_for_update().values_list("pk", flat=True)):
         return
-    unread = Message.objects.filter(recipient_id=reader_id, conversation=conversation, is_read=False).count()
+    unread = Message.objects.filter(
+        recipient_id=reader_id, conversation=conversation, is_read=False, deleted_at__isnull=True
+    ).count()
     contact.update(unread_count=unread)
 
 
@@ -106,7 +111,7 @@ def conversation_mark_read(*, reader_id: str, conversation_id: int) -> tuple[lis
         read = _mark_read(
             reader_id=reader_id, where_sql="conversation_id = %s", where_params=[conversation.pk], read_at=read_at
         )
-        _unread_recount(reader_id=reader_id, conversation=conversation)
+        unread_recount(reader_id=reader_id, conversation=conversation)
         if read:
             emitter.send_event_on_commit(_read_events(reader_id, read, read_at))
     return [message_id for message_id, _ in read], read_at

@@ -318,6 +318,8 @@ def test_messages_page_is_byte_for_byte_what_the_serializers_write(api_as, pair,
         delivered_at=timezone.now().replace(microsecond=0),
     )
     message_send(sender_id=me.clerk_id, recipient_id=bob.clerk_id, text="ünï \u2029 😀", client_message_id="c-1")
+    Message.objects.filter(pk=messages[3].pk).update(edited_at=timezone.now().replace(microsecond=123456))
+    Message.objects.filter(pk=messages[4].pk).update(deleted_at=timezone.now())
     mark_online(bob)
     conversation_id = messages[0].conversation_id
 

@@ -9,7 +9,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from chat.models import Conversation, Message
-from chat.services import message_remove, message_send
+from chat.services import message_delete, message_edit, message_remove, message_send
 from contacts.models import Contact
 from tests.conftest import ROOT, environ_without_config, shared_database_url
 from users.models import User
@@ -67,6 +67,22 @@ def conversation(make_user):
     message_remove(message_id=reply.id)
     message_send(sender_id=ann.clerk_id, recipient_id=bob.clerk_id, text="see you")
     return reply.conversation, ann, bob
+
+
+def test_export_shows_edits_and_hides_what_the_sender_deleted(make_user):
+    ann, bob = make_user("ann", full_name="Ann Able"), make_user("bob", full_name="Bob Baker")
+    edited = message_send(sender_id=ann.clerk_id, recipient_id=bob.clerk_id, text="helo").message
+    message_edit(editor_id=ann.clerk_id, message_id=edited.id, text="hello")
+    gone = message_send(sender_id=ann.clerk_id, recipient_id=bob.clerk_id, text="regret this").message
+    message_delete(deleter_id=ann.clerk_id, message_id=gone.id)
+    export = json.loads(run("export_conversation", str(edited.conversation_id)))
+    assert [(m["content"], bool(m["editedAt"]), bool(m["deletedAt"])) for m in export["messages"]] == [
+        ("hello", True, False),
+        (None, False, True),
+    ]
+    text = run("export_conversation", str(edited.conversation_id), "--format", "text")
+    assert "Ann Able: hello  (edited " in text and "[deleted by its sender at" in text
+    assert "regret" not in text and "helo " not in text
 
 
 def test_export_conversation_as_json(conversation):

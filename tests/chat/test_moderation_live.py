@@ -151,7 +151,7 @@ async def test_removing_a_message_reaches_both_participants_and_rest(asgi_server
     page = await staff.action("/admin/chat/message/", "remove_messages", [message_id])
     assert "Removed 1 message(s)." in page
 
-    expected = {"messageId": message_id, "conversationId": conversation_id}
+    expected = {"messageId": message_id, "conversationId": conversation_id, "deletedBy": "moderator"}
     for client in (ann_phone, ann_tablet, bob_phone):
         assert await client.next("message_deleted") == expected
 
@@ -206,7 +206,7 @@ async def test_moderation_from_another_process_reaches_the_sockets_through_redis
     ann_phone, bob_phone = await connect(ann.clerk_id), await connect(bob.clerk_id)
     ack = await bob_phone.send(ann.clerk_id, "remove me")
     await database_sync_to_async(message_remove)(message_id=ack["messageId"])
-    expected = {"messageId": ack["messageId"], "conversationId": ack["conversationId"]}
+    expected = {"messageId": ack["messageId"], "conversationId": ack["conversationId"], "deletedBy": "moderator"}
     assert await ann_phone.next("message_deleted") == expected
     assert await bob_phone.next("message_deleted") == expected
 

@@ -31,6 +31,12 @@ class Command(BaseCommand):
         )
         self.stdout.write("")
         for m in export["messages"]:
-            content = m["content"] if m["removedAt"] is None else f"[removed by a moderator at {m['removedAt']}]"
+            content = m["content"]
+            if m["removedAt"] is not None:
+                content = f"[removed by a moderator at {m['removedAt']}]"
+            elif m["deletedAt"] is not None:
+                content = f"[deleted by its sender at {m['deletedAt']}]"
+            elif m["editedAt"] is not None:
+                content += f"  (edited {m['editedAt']})"
             read = f", read {m['readAt']}" if m["readAt"] else ""
             self.stdout.write(f"[{m['createdAt']}] {names[m['fromClerkId']]}: {content}  (#{m['id']}{read})")
