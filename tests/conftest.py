@@ -240,6 +240,10 @@ def asgi_server_factory(django_db_setup, django_db_blocker, tmp_path_factory):
             "HOST": "127.0.0.1",
             "PORT": str(port),
             "SOCKET_PORT": str(port),
+            # Small pools: a session keeps dozens of these servers alive on one PostgreSQL, whose
+            # connections are few (100 by default); a test that needs more says so.
+            "DB_POOL_MIN_SIZE": "1",
+            "DB_POOL_MAX_SIZE": "6",
             **{key: str(value) for key, value in extra_env.items()},
         }
         log = open(log_path, "w")

@@ -59,7 +59,7 @@ def _editable(message: Message, now) -> None:
             code="edit_window_closed",
             details={"windowSeconds": window},
         )
-    sender = chat_states(message.sender_id).get(message.sender_id)
+    sender = chat_states(message.sender_id, pairs=[]).get(message.sender_id)
     if sender is None or not sender.can_chat:
         raise ServiceError("Your account cannot send messages", code="sender_suspended")
 
