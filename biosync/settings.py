@@ -140,6 +140,11 @@ RATE_LIMIT_TYPING = env.int("RATE_LIMIT_TYPING", default=120)
 RATE_LIMIT_WINDOW_SECONDS = env.float("RATE_LIMIT_WINDOW_SECONDS", default=10.0)
 # Sends arriving while the previous batch is being written are written together, up to this many.
 SEND_BATCH_MAX = env.int("SEND_BATCH_MAX", default=256, minimum=1)
+# Connection state recovery (socket.io-client 4.6+): a socket whose transport dropped less than
+# this long ago gets back its identity, rooms and the events it missed. 0 turns it off.
+RECOVERY_WINDOW_SECONDS = env.int("RECOVERY_WINDOW_SECONDS", default=120, minimum=0)
+# Per user, the recoverable events kept for it: a longer absence recovers with /sync instead.
+RECOVERY_MAX_EVENTS = env.int("RECOVERY_MAX_EVENTS", default=1000, minimum=1)
 
 # Channels' layer carries no chat traffic: python-socketio's Redis manager is the one pub/sub path
 # between server processes (it carries acks, disconnects and rooms, which groups cannot). The

@@ -21,7 +21,7 @@ from asgiref.sync import async_to_sync
 from django.conf import settings
 from django.db import transaction
 
-from delivery import leases
+from delivery import eventlog, events, leases
 
 logger = logging.getLogger(__name__)
 
@@ -119,8 +119,26 @@ class LocalEmit(NamedTuple):
     sid: str
 
 
-def _emit(event, data, room, skip_sid=None):
-    return _server.emit(event, data, room=room, skip_sid=skip_sid)
+def _logged_user(event: str, room) -> str | None:
+    """Whose event log an emit goes into: a recoverable event to a user's room, while recovery is on."""
+    if event not in events.RECOVERABLE_EVENTS or settings.RECOVERY_WINDOW_SECONDS <= 0:
+        return None
+    return events.user_of_room(room)
+
+
+async def _emit(event, data, room, skip_sid=None):
+    clerk_id = _logged_user(event, room)
+    if clerk_id is None:
+        return await _server.emit(event, data, room=room, skip_sid=skip_sid)
+    channel = pubsub_channel() if settings.REDIS_URL else ""
+    try:
+        # With Redis the log publishes it to every process (this one too) in log order.
+        offset = await eventlog.append(clerk_id, event, data, room=room, skip_sid=skip_sid, channel=channel)
+    except Exception:
+        logger.exception("logging a recoverable event failed; sent without an offset")
+        return await _server.emit(event, data, room=room, skip_sid=skip_sid)
+    if not channel:
+        await _server.manager.emit(event, data, "/", room=room, skip_sid=skip_sid, offset=offset)
 
 
 def _emit_any(emit):
@@ -189,7 +207,11 @@ def _emit_many(emits: list[tuple[str, dict, str, str | None] | LocalEmit]) -> No
             return
         manager = _external()
         for event, data, room, skip_sid in (e for e in emits if not isinstance(e, LocalEmit)):
-            if manager is not None:
+            clerk_id = _logged_user(event, room) if manager is not None else None
+            if clerk_id is not None:
+                channel = pubsub_channel()
+                eventlog.append_sync(clerk_id, event, data, room=room, skip_sid=skip_sid, channel=channel)
+            elif manager is not None:
                 manager.emit(event, data, namespace="/", room=room, skip_sid=skip_sid)
             else:
                 logger.debug("no realtime server reachable; %s to %s not sent", event, room)
