@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "channels",
     "django_prometheus",
     "users",
+    "changelog",
     "contacts",
     "chat",
 ]

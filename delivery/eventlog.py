@@ -103,7 +103,15 @@ def _append_args(event: str, data: dict, room: str, skip_sid: str | None, channe
     }  # fmt: skip
     head = orjson.dumps(message).decode()[: -len('""}')] + '"'
     retention_ms = retention_seconds() * 1000
-    return [event, orjson.dumps(data).decode(), skip_sid or "", settings.RECOVERY_MAX_EVENTS, retention_ms, channel, head]
+    return [
+        event,
+        orjson.dumps(data).decode(),
+        skip_sid or "",
+        settings.RECOVERY_MAX_EVENTS,
+        retention_ms,
+        channel,
+        head,
+    ]
 
 
 def _entries(raw: list) -> list[Entry]:

@@ -28,6 +28,7 @@ ROUTES = {
     "/conversations/{id}/messages": {"get"},
     "/conversations/with/{contactClerkId}/messages": {"get"},
     "/conversations/{id}/read": {"post"},
+    "/sync": {"get"},
 }
 
 

@@ -1,5 +1,6 @@
 from django.urls import path
 
+from chat.api.sync import SyncView
 from chat.api.views import ConversationViewSet
 
 urlpatterns = [
@@ -14,5 +15,6 @@ urlpatterns = [
         ConversationViewSet.as_view({"get": "messages_with"}),
         name="conversation-with-messages",
     ),
+    path("sync", SyncView.as_view(), name="sync"),
     path("conversations/<str:id>/read", ConversationViewSet.as_view({"post": "read"}), name="conversation-read"),
 ]

@@ -63,7 +63,9 @@ class _DirectLocalEmit(socketio.AsyncManager):
         encoded = self.server.packet_class(socketio.packet.EVENT, namespace=namespace, data=args).encode()
         return [eio_packet.Packet(eio_packet.MESSAGE, p) for p in (encoded if isinstance(encoded, list) else [encoded])]
 
-    async def emit(self, event, data, namespace, room=None, skip_sid=None, callback=None, to=None, offset=None, **kwargs):
+    async def emit(
+        self, event, data, namespace, room=None, skip_sid=None, callback=None, to=None, offset=None, **kwargs
+    ):
         room = to or room
         if callback is not None or namespace not in self.rooms:
             return await super().emit(event, data, namespace, room=room, skip_sid=skip_sid, callback=callback)

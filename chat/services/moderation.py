@@ -7,6 +7,7 @@ import logging
 from django.db import transaction
 from django.utils import timezone
 
+from changelog.services import changes_record
 from chat.models import Conversation, Message
 from chat.services.storage import PREVIEW_LENGTH
 from contacts.models import Contact
@@ -40,10 +41,8 @@ def _previews_refresh(conversation_id: int) -> None:
 
 def _removed_events(message: Message) -> list[tuple]:
     payload = events.message_deleted_payload(message.id, message.conversation_id)
-    return [
-        (events.MESSAGE_DELETED, payload, events.user_room(clerk_id), None)
-        for clerk_id in (message.sender_id, message.recipient_id)
-    ]
+    participants = (message.sender_id, message.recipient_id)
+    return [(events.MESSAGE_DELETED, payload, events.user_room(clerk_id), None) for clerk_id in participants]
 
 
 def _moderated(message_id: int, removed_at) -> tuple[Message, bool]:
@@ -57,6 +56,10 @@ def _moderated(message_id: int, removed_at) -> tuple[Message, bool]:
             message.save(update_fields=["removed_at"])
             _previews_refresh(message.conversation_id)
             if removed_at is not None:
+                payload = events.message_deleted_payload(message.id, message.conversation_id)
+                changes_record(
+                    changes=[(c, events.MESSAGE_DELETED, payload) for c in (message.sender_id, message.recipient_id)]
+                )
                 emitter.send_event_on_commit(_removed_events(message))
     return message, changed
 

@@ -5,25 +5,15 @@ messages land on one conversation."""
 
 from __future__ import annotations
 
-from contextlib import nullcontext
 from typing import NamedTuple
 
-from django.db import connection, transaction
+from django.db import connection
 
 from chat.models import Conversation, Message
 from contacts.models import Contact
 from users.models import User
 
 PREVIEW_LENGTH = 100
-
-
-def write_block():
-    """The transaction a send's writes need. One PostgreSQL statement is atomic by itself:
-    outside a caller's transaction it needs no BEGIN/COMMIT round trips (on_commit callbacks
-    then run at once, after that statement). SQLite's writes take several statements."""
-    if connection.vendor == "postgresql" and not connection.in_atomic_block:
-        return nullcontext()
-    return transaction.atomic()
 
 
 def db_time(value):
@@ -85,7 +75,7 @@ def _message_insert_sql(message: Message) -> tuple[str, list]:
 
 def messages_store(messages: list[Message], *, previews: list[str]) -> set[int]:
     """Store new messages with their conversations and both sides' contact rows, in the caller's
-    transaction (`write_block`); returns the ids stored. The one write path of each backend:
+    transaction; returns the ids stored. The one write path of each backend:
     PostgreSQL writes the batch in two round trips, and leaves out a (sender, clientMessageId)
     that another process stored meanwhile; SQLite writes message by message."""
     if connection.vendor == "postgresql":

@@ -57,7 +57,7 @@ class JsClient:
 
         try:
             return await asyncio.wait_for(find(), timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             raise AssertionError(f"no {kind} {event or ''} within {timeout}s; reported so far: {self.seen}") from None
 
     async def connected(self) -> dict:
@@ -83,7 +83,7 @@ class JsClient:
             self.process.stdin.close()
             try:
                 await asyncio.wait_for(self.process.wait(), 5)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 self.process.kill()
                 await self.process.wait()
         self._reader.cancel()
