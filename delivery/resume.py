@@ -3,7 +3,7 @@
 A socket offered connection state recovery has a private session id (`pid`, a random secret
 only that client knows). When it disconnects, its session (whose it was, from which offset of
 the user's event log it was served, which socket ids it had) is kept for
-RECOVERY_WINDOW_SECONDS under that pid; a reconnect presenting the pid takes it, once. In
+RECOVERY_WINDOW_SECONDS under that pid; a reconnect presenting the pid takes it up, once. In
 Redis with REDIS_URL (any process can take it), otherwise in this process.
 """
 
@@ -58,17 +58,28 @@ def save(pid: str, session: ResumeSession) -> None:
         _memory[pid] = (now + window, raw)
 
 
-def take(pid) -> ResumeSession | None:
-    """The session left under this pid, removed so that it serves one reconnect; None when
-    there is none (never was, expired, already taken, or the server lost it)."""
+def find(pid) -> ResumeSession | None:
+    """The session left under this pid; None when there is none (never was, expired, already
+    used, or the server lost it)."""
     if not isinstance(pid, str) or not 0 < len(pid) <= 64:
         return None
     client = sync_redis.client()
     if client is not None:
-        raw = client.getdel(_key(pid))
+        raw = client.get(_key(pid))
     else:
         with _memory_lock:
-            deadline, raw = _memory.pop(pid, (0.0, None))
+            deadline, raw = _memory.get(pid, (0.0, None))
             if deadline < time.monotonic():
                 raw = None
     return ResumeSession(**orjson.loads(raw)) if raw else None
+
+
+def forget(pid: str) -> None:
+    """A session serves one reconnect: removed once a socket took it up (not before: a refused
+    attempt with a stolen pid must not cost its owner the recovery)."""
+    client = sync_redis.client()
+    if client is not None:
+        client.delete(_key(pid))
+    else:
+        with _memory_lock:
+            _memory.pop(pid, None)

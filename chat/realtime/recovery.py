@@ -125,7 +125,7 @@ async def restore(namespace, sid: str, environ: dict, auth) -> bool:
     """
     if not (isinstance(auth, dict) and offered(environ, auth)):
         return False
-    session = await call(resume.take, auth.get("pid"))
+    session = await call(resume.find, auth.get("pid"))
     if session is None:
         return False
     try:
@@ -153,6 +153,7 @@ async def restore(namespace, sid: str, environ: dict, auth) -> bool:
         logs_of(manager).pop(sid, None)
         await namespace.unbind(sid)
         return False
+    await call(resume.forget, auth["pid"])
     log.missed = [e for e in missed if e.skip_sid not in log.sids]
     log.last = offset_key(offset)
     return True

@@ -14,7 +14,7 @@ const socket = io(url, { transports: ["websocket", "polling"], ...(extra ? JSON.
 
 socket.on("connect", () => {
   // _pid: the private session id (read only to test that it cannot be used by others).
-  say({ type: "connect", recovered: socket.recovered, id: socket.id, pid: socket._pid });
+  say({ type: "connect", recovered: Boolean(socket.recovered), id: socket.id, pid: socket._pid });
   // The frontend registers after every (re)connect.
   socket.emit("register_user", { clerkId });
 });

@@ -60,6 +60,15 @@ class JsClient:
         except TimeoutError:
             raise AssertionError(f"no {kind} {event or ''} within {timeout}s; reported so far: {self.seen}") from None
 
+    async def until(self, predicate, timeout: float = TIMEOUT) -> None:
+        """Returns once `predicate(self.seen)` holds, checked after each report."""
+
+        async def wait():
+            while not predicate(self.seen):
+                await self.lines.get()
+
+        await asyncio.wait_for(wait(), timeout)
+
     async def connected(self) -> dict:
         """The next (re)connect, once its register_user was answered."""
         connect = await self.next("connect")

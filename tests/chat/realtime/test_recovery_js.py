@@ -7,31 +7,12 @@ from __future__ import annotations
 import pytest
 
 from tests.chat.realtime.client import Client
-from tests.chat.realtime.jsclient import JsClient, install_socketio_client
+from tests.chat.realtime.jsclient import JsClient
 from tests.chat.test_moderation_live import _staff_session
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 RECOVERABLE = ("receive_message", "message_delivered", "messages_read", "message_deleted")
-
-
-@pytest.fixture(scope="session")
-def socketio_client_js():
-    install_socketio_client()
-
-
-@pytest.fixture
-async def js(socketio_client_js):
-    started: list[JsClient] = []
-
-    async def start(server, clerk_id: str, **options) -> JsClient:
-        client = await JsClient.start(server.url, clerk_id, **options)
-        started.append(client)
-        return client
-
-    yield start
-    for client in started:
-        await client.close()
 
 
 def payloads(client: Client) -> list[tuple[str, dict]]:
@@ -105,3 +86,42 @@ async def test_a_dropped_transport_is_recovered_with_every_missed_event(asgi_ser
     marker = await away.next("event", "receive_message")
     assert marker["args"][0]["messageId"] == last["messageId"]
     assert_replayed_once_in_order(away, [*live, ("receive_message", marker["args"][0])])
+
+
+@pytest.mark.redis
+async def test_it_recovers_on_another_process(asgi_server_factory, clients, js, alice, bob):
+    one, two = asgi_server_factory(), asgi_server_factory()
+    away = await js(one, alice.clerk_id)
+    first = await away.connected()
+    live = await missed_while_away(two, alice, bob, clients, away)
+
+    await away.command(f"reconnect {two.url}")
+    again = await away.connected()
+    assert again["recovered"] is True and again["pid"] == first["pid"]
+    bob_again = await clients(two, bob.clerk_id)
+    last = await bob_again.send(alice.clerk_id, "after the replay")
+    marker = await away.next("event", "receive_message")
+    assert marker["args"][0]["messageId"] == last["messageId"]
+    assert_replayed_once_in_order(away, [*live, ("receive_message", marker["args"][0])])
+
+
+async def test_clients_that_do_not_speak_it_get_exactly_the_arguments_they_took(asgi_server, clients, js, alice, bob):
+    python_client = await clients(asgi_server, alice.clerk_id)  # python-socketio: recognised, no offsets
+    opted_out = await js(asgi_server, alice.clerk_id, auth={"recovery": False})
+    assert (await opted_out.connected()).get("pid") is None  # no pid offered
+    opted_in = Client(asgi_server.url)  # a python client may ask for it
+    await opted_in.connect(auth={"recovery": True})
+    await opted_in.register(alice.clerk_id)
+    try:
+        bob_phone = await clients(asgi_server, bob.clerk_id)
+        ack = await bob_phone.send(alice.clerk_id, "one argument each")
+        assert (await python_client.next("receive_message"))["messageId"] == ack["messageId"]
+        assert len((await opted_out.next("event", "receive_message"))["args"]) == 1
+        payload, offset = await opted_in.next("receive_message")
+        assert payload["messageId"] == ack["messageId"] and isinstance(offset, str)
+
+        await opted_out.drop()
+        await opted_out.command("reconnect")
+        assert (await opted_out.connected())["recovered"] is False
+    finally:
+        await opted_in.close()
