@@ -25,7 +25,9 @@ def sync(api_as, who, query="") -> dict:
 
 
 def kinds(body) -> list[tuple[str, object]]:
-    return [(c["type"], c["data"].get("messageId", c["data"].get("messageIds", c["data"].get("change")))) for c in body["changes"]]
+    """(type, what it is about: a message id, the ids read, or the contact change) per change."""
+    about = ("messageId", "messageIds", "change")
+    return [(c["type"], next(c["data"][k] for k in about if k in c["data"])) for c in body["changes"]]
 
 
 def test_everything_that_changed_for_the_caller_in_order(api_as, pair, make_user):
