@@ -56,7 +56,11 @@ def test_everything_that_changed_for_the_caller_in_order(api_as, pair, make_user
     cursors = [c["cursor"] for c in body["changes"]]
     assert cursors == sorted(set(cursors))
     received = body["changes"][0]["data"]
-    assert (received["fromClerkId"], received["toClerkId"], received["content"]) == (ann.clerk_id, bob.clerk_id, "hello bob")
+    assert (received["fromClerkId"], received["toClerkId"], received["content"]) == (
+        ann.clerk_id,
+        bob.clerk_id,
+        "hello bob",
+    )
     # The removed message is shown without its text.
     assert body["changes"][1]["data"]["content"] == "" and body["changes"][1]["data"]["text"] == ""
     assert body["changes"][2]["data"]["readBy"] == bob.clerk_id

@@ -47,7 +47,9 @@ def mallory(make_user):
     return make_user("mallory")
 
 
-async def test_another_users_pid_recovers_nothing_and_leaves_the_owner_hers(asgi_server_factory, js, alice, bob, mallory):
+async def test_another_users_pid_recovers_nothing_and_leaves_the_owner_hers(
+    asgi_server_factory, js, alice, bob, mallory
+):
     server = asgi_server_factory(AUTH_MODE="clerk", CLERK_JWT_KEY=_PUBLIC_PEM.replace("\n", "\\n"))
     away = await js(server, alice.clerk_id, auth={"token": _token(alice.clerk_id)})
     pid = (await away.connected())["pid"]
