@@ -82,6 +82,7 @@ for i = 1, #info, 2 do if info[i] == 'max-deleted-entry-id' then dropped = info[
 return {dropped, redis.call('XRANGE', KEYS[1], '(' .. ARGV[1], '+')}
 """
 
+REDIS_CONNECTIONS = 32
 _async_clients: dict[int, redis.asyncio.Redis] = {}
 
 
@@ -90,9 +91,12 @@ def _async_client() -> redis.asyncio.Redis:
     loop_id = id(asyncio.get_running_loop())
     client = _async_clients.get(loop_id)
     if client is None:
-        client = _async_clients[loop_id] = redis.asyncio.Redis.from_url(
-            settings.REDIS_URL, decode_responses=True, socket_connect_timeout=1.0, socket_timeout=2.0
-        )
+        # A bounded pool that makes a burst of connects wait for a connection instead of failing.
+        pool = redis.asyncio.BlockingConnectionPool.from_url(
+            settings.REDIS_URL, max_connections=REDIS_CONNECTIONS, timeout=2.0,
+            decode_responses=True, socket_connect_timeout=1.0, socket_timeout=2.0,
+        )  # fmt: skip
+        client = _async_clients[loop_id] = redis.asyncio.Redis(connection_pool=pool)
     return client
 
 

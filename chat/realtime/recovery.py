@@ -97,9 +97,15 @@ async def bound(manager, sid: str, identity: Identity) -> None:
     log = logs_of(manager).get(sid)
     if log is None or log.clerk_id == identity.clerk_id:
         return
+    try:
+        log.start = await eventlog.position(identity.clerk_id)
+    except Exception:
+        # Recovery is a bonus: without its log position this socket only cannot be recovered.
+        logger.warning("reading the event log failed; this socket will not be recoverable", exc_info=True)
+        logs_of(manager).pop(sid, None)
+        return
     log.clerk_id = identity.clerk_id
     log.expires_at = identity.claims.get("exp") if identity.claims else None
-    log.start = await eventlog.position(identity.clerk_id)
 
 
 async def left(manager, sid: str) -> None:
