@@ -65,6 +65,19 @@ def assert_replayed_once_in_order(client: JsClient, live: list[tuple[str, dict]]
     assert keys == sorted(set(keys))
 
 
+async def reconnected_with_all_it_missed(server, clients, away: JsClient, first, live, alice, bob) -> None:
+    """`away` reconnects to `server`, is recovered, and gets `live` once each, in order, before
+    a message sent after the replay (so that nothing else can be on its way)."""
+    await away.command(f"reconnect {server.url}")
+    again = await away.connected()
+    assert again["recovered"] is True and again["pid"] == first["pid"]
+    bob_again = await clients(server, bob.clerk_id)
+    last = await bob_again.send(alice.clerk_id, "after the replay")
+    marker = await away.next("event", "receive_message")
+    assert marker["args"][0]["messageId"] == last["messageId"]
+    assert_replayed_once_in_order(away, [*live, ("receive_message", marker["args"][0])])
+
+
 async def test_a_dropped_transport_is_recovered_with_every_missed_event(asgi_server, clients, js, alice, bob):
     away = await js(asgi_server, alice.clerk_id)
     first = await away.connected()
@@ -77,15 +90,7 @@ async def test_a_dropped_transport_is_recovered_with_every_missed_event(asgi_ser
     ]  # fmt: skip
     assert after_drop(away) == []  # the channel is quiet while it is away
 
-    await away.command("reconnect")
-    again = await away.connected()
-    assert again["recovered"] is True and again["pid"] == first["pid"]
-    # A live event after the replay: everything before it has arrived.
-    bob_again = await clients(asgi_server, bob.clerk_id)
-    last = await bob_again.send(alice.clerk_id, "after the replay")
-    marker = await away.next("event", "receive_message")
-    assert marker["args"][0]["messageId"] == last["messageId"]
-    assert_replayed_once_in_order(away, [*live, ("receive_message", marker["args"][0])])
+    await reconnected_with_all_it_missed(asgi_server, clients, away, first, live, alice, bob)
 
 
 @pytest.mark.redis
@@ -95,14 +100,7 @@ async def test_it_recovers_on_another_process(asgi_server_factory, clients, js, 
     first = await away.connected()
     live = await missed_while_away(two, alice, bob, clients, away)
 
-    await away.command(f"reconnect {two.url}")
-    again = await away.connected()
-    assert again["recovered"] is True and again["pid"] == first["pid"]
-    bob_again = await clients(two, bob.clerk_id)
-    last = await bob_again.send(alice.clerk_id, "after the replay")
-    marker = await away.next("event", "receive_message")
-    assert marker["args"][0]["messageId"] == last["messageId"]
-    assert_replayed_once_in_order(away, [*live, ("receive_message", marker["args"][0])])
+    await reconnected_with_all_it_missed(two, clients, away, first, live, alice, bob)
 
 
 async def test_clients_that_do_not_speak_it_get_exactly_the_arguments_they_took(asgi_server, clients, js, alice, bob):
