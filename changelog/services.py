@@ -27,18 +27,18 @@ def changes_record(*, changes: Iterable[tuple[str, str, dict]]) -> None:
     if not by_user:
         return
     assert connection.in_atomic_block, "changes_record runs inside the writing transaction"
-    counters, now, rows = ChangeCounter._meta.db_table, timezone.now(), []
+    counters, now, users = ChangeCounter._meta.db_table, timezone.now(), sorted(by_user)
     with connection.cursor() as cursor:
-        for clerk_id in sorted(by_user):
-            entries = by_user[clerk_id]
-            cursor.execute(
-                f"INSERT INTO {counters} (clerk_id, seq) VALUES (%s, %s) "
-                f"ON CONFLICT (clerk_id) DO UPDATE SET seq = {counters}.seq + excluded.seq RETURNING seq",
-                [clerk_id, len(entries)],
-            )
-            first = cursor.fetchone()[0] - len(entries) + 1
-            rows += [
-                Change(user_id=clerk_id, seq=first + i, kind=kind, data=data, created_at=now)
-                for i, (kind, data) in enumerate(entries)
-            ]
+        # One statement; PostgreSQL takes the rows' locks in the order of VALUES (sorted).
+        cursor.execute(
+            f"INSERT INTO {counters} (clerk_id, seq) VALUES {', '.join(['(%s, %s)'] * len(users))} "
+            f"ON CONFLICT (clerk_id) DO UPDATE SET seq = {counters}.seq + excluded.seq RETURNING clerk_id, seq",
+            [value for clerk_id in users for value in (clerk_id, len(by_user[clerk_id]))],
+        )
+        last = dict(cursor.fetchall())
+    rows = [
+        Change(user_id=clerk_id, seq=last[clerk_id] - len(entries) + 1 + i, kind=kind, data=data, created_at=now)
+        for clerk_id, entries in by_user.items()
+        for i, (kind, data) in enumerate(entries)
+    ]
     Change.objects.bulk_create(rows)

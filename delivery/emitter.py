@@ -130,15 +130,27 @@ async def _emit(event, data, room, skip_sid=None):
     clerk_id = _logged_user(event, room)
     if clerk_id is None:
         return await _server.emit(event, data, room=room, skip_sid=skip_sid)
-    channel = pubsub_channel() if settings.REDIS_URL else ""
-    try:
-        # With Redis the log publishes it to every process (this one too) in log order.
-        offset = await eventlog.append(clerk_id, event, data, room=room, skip_sid=skip_sid, channel=channel)
-    except Exception:
-        logger.exception("logging a recoverable event failed; sent without an offset")
-        return await _server.emit(event, data, room=room, skip_sid=skip_sid)
-    if not channel:
-        await _server.manager.emit(event, data, "/", room=room, skip_sid=skip_sid, offset=offset)
+    if settings.REDIS_URL:
+        # The log publishes it to every process (this one too), in log order.
+        return _appender().put(eventlog.Logged(clerk_id, event, data, room, skip_sid))
+    offset = eventlog.memory.append(clerk_id, event, data, skip_sid)
+    await _server.manager.emit(event, data, "/", room=room, skip_sid=skip_sid, offset=offset)
+
+
+_appenders: dict[int, eventlog.RedisAppender] = {}
+
+
+def _appender() -> eventlog.RedisAppender:
+    loop = asyncio.get_running_loop()
+    appender = _appenders.get(id(loop))
+    if appender is None:
+        appender = _appenders[id(loop)] = eventlog.RedisAppender(pubsub_channel(), _unlogged)
+    return appender
+
+
+async def _unlogged(items: list[eventlog.Logged]) -> None:
+    for item in items:
+        await _server.emit(item.event, item.data, room=item.room, skip_sid=item.skip_sid)
 
 
 def _emit_any(emit):
@@ -209,8 +221,8 @@ def _emit_many(emits: list[tuple[str, dict, str, str | None] | LocalEmit]) -> No
         for event, data, room, skip_sid in (e for e in emits if not isinstance(e, LocalEmit)):
             clerk_id = _logged_user(event, room) if manager is not None else None
             if clerk_id is not None:
-                channel = pubsub_channel()
-                eventlog.append_sync(clerk_id, event, data, room=room, skip_sid=skip_sid, channel=channel)
+                logged = [eventlog.Logged(clerk_id, event, data, room, skip_sid)]
+                eventlog.append_sync(logged, channel=pubsub_channel())
             elif manager is not None:
                 manager.emit(event, data, namespace="/", room=room, skip_sid=skip_sid)
             else:

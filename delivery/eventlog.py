@@ -18,6 +18,7 @@ makes "everything after the last offset I saw" exact.
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 import threading
 import time
@@ -29,6 +30,8 @@ import redis.asyncio
 from django.conf import settings
 
 from kernel import redis as sync_redis
+
+logger = logging.getLogger(__name__)
 
 # How long a dead transport can go unnoticed (python-engineio's ping interval + timeout, 25 + 20
 # seconds) plus slack: the events sent into it before the server noticed must still be there.
@@ -62,16 +65,26 @@ def _key(clerk_id: str) -> str:
 
 
 # --- Redis --------------------------------------------------------------------------------
-# KEYS[1] the user's stream; ARGV: event, payload JSON, skip sid, cap, retention (ms), channel,
-# and the pub/sub message without its offset (the script appends `<offset>"}`).
+# KEYS: one stream per event; ARGV[1] cap, ARGV[2] retention (ms), ARGV[3] channel, then four per
+# event: name, payload JSON, skip sid, pub/sub message without its offset (`<offset>"}` follows).
+# One call for a whole batch, and one PUBLISH: every process receives the batch in log order.
 _APPEND = """
-local id = redis.call('XADD', KEYS[1], 'MAXLEN', ARGV[4], '*', 'e', ARGV[1], 'd', ARGV[2], 's', ARGV[3])
 local now = redis.call('TIME')
-local oldest = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000) - tonumber(ARGV[5])
-if oldest > 0 then redis.call('XTRIM', KEYS[1], 'MINID', oldest) end
-redis.call('PEXPIRE', KEYS[1], ARGV[5])
-if ARGV[6] ~= '' then redis.call('PUBLISH', ARGV[6], ARGV[7] .. id .. '"}') end
-return id
+local oldest = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000) - tonumber(ARGV[2])
+local ids, messages = {}, {}
+for i, key in ipairs(KEYS) do
+  local a = 3 + (i - 1) * 4
+  ids[i] = redis.call('XADD', key, 'MAXLEN', ARGV[1], '*', 'e', ARGV[a + 1], 'd', ARGV[a + 2], 's', ARGV[a + 3])
+  if oldest > 0 then redis.call('XTRIM', key, 'MINID', oldest) end
+  redis.call('PEXPIRE', key, ARGV[2])
+  messages[i] = ARGV[a + 4] .. ids[i] .. '"}'
+end
+if ARGV[3] ~= '' and #messages == 1 then redis.call('PUBLISH', ARGV[3], messages[1])
+elseif ARGV[3] ~= '' then
+  local batch = '{"method":"batch","host_id":"eventlog","messages":[' .. table.concat(messages, ',') .. ']}'
+  redis.call('PUBLISH', ARGV[3], batch)
+end
+return ids
 """
 # KEYS[1] the user's stream; ARGV[1] the offset. Returns {newest dropped offset, entries after}.
 _AFTER = """
@@ -83,39 +96,45 @@ return {dropped, redis.call('XRANGE', KEYS[1], '(' .. ARGV[1], '+')}
 """
 
 REDIS_CONNECTIONS = 32
-_async_clients: dict[int, redis.asyncio.Redis] = {}
+_async_clients: dict[int, tuple[redis.asyncio.Redis, object, object]] = {}
 
 
-def _async_client() -> redis.asyncio.Redis:
-    # One per event loop: a redis.asyncio connection belongs to the loop that opened it.
+def _async_client():
+    """(client, append script, read script) of this event loop: a redis.asyncio connection
+    belongs to the loop that opened it. The scripts run by their SHA (EVALSHA)."""
     loop_id = id(asyncio.get_running_loop())
-    client = _async_clients.get(loop_id)
-    if client is None:
+    found = _async_clients.get(loop_id)
+    if found is None:
         # A bounded pool that makes a burst of connects wait for a connection instead of failing.
         pool = redis.asyncio.BlockingConnectionPool.from_url(
             settings.REDIS_URL, max_connections=REDIS_CONNECTIONS, timeout=2.0,
             decode_responses=True, socket_connect_timeout=1.0, socket_timeout=2.0,
         )  # fmt: skip
-        client = _async_clients[loop_id] = redis.asyncio.Redis(connection_pool=pool)
-    return client
+        client = redis.asyncio.Redis(connection_pool=pool)
+        found = _async_clients[loop_id] = (client, client.register_script(_APPEND), client.register_script(_AFTER))
+    return found
 
 
-def _append_args(event: str, data: dict, room: str, skip_sid: str | None, channel: str) -> list:
-    message = {
-        "method": "emit", "event": event, "data": [data], "binary": False, "namespace": "/", "room": room,
-        "skip_sid": skip_sid, "callback": None, "host_id": PUBLISHER_HOST_ID, "offset": "",
-    }  # fmt: skip
-    head = orjson.dumps(message).decode()[: -len('""}')] + '"'
-    retention_ms = retention_seconds() * 1000
-    return [
-        event,
-        orjson.dumps(data).decode(),
-        skip_sid or "",
-        settings.RECOVERY_MAX_EVENTS,
-        retention_ms,
-        channel,
-        head,
-    ]
+class Logged(NamedTuple):
+    """A recoverable event for one user's log (and, with Redis, for that user's room)."""
+
+    clerk_id: str
+    event: str
+    data: dict
+    room: str
+    skip_sid: str | None
+
+
+def _append_args(items: list[Logged], channel: str) -> tuple[list[str], list]:
+    args: list = [settings.RECOVERY_MAX_EVENTS, retention_seconds() * 1000, channel]
+    for item in items:
+        message = {
+            "method": "emit", "event": item.event, "data": [item.data], "binary": False, "namespace": "/",
+            "room": item.room, "skip_sid": item.skip_sid, "callback": None, "host_id": PUBLISHER_HOST_ID, "offset": "",
+        }  # fmt: skip
+        head = orjson.dumps(message).decode()[: -len('""}')] + '"'
+        args += [item.event, orjson.dumps(item.data).decode(), item.skip_sid or "", head]
+    return [_key(item.clerk_id) for item in items], args
 
 
 def _entries(raw: list) -> list[Entry]:
@@ -124,6 +143,39 @@ def _entries(raw: list) -> list[Entry]:
         values = dict(zip(fields[::2], fields[1::2])) if isinstance(fields, list) else fields
         out.append(Entry(offset, values["e"], orjson.loads(values["d"]), values["s"] or None))
     return out
+
+
+class RedisAppender:
+    """Appends (and so publishes) recoverable events without making the emitter wait: whatever
+    gathered while the previous batch was in flight goes as the next batch, in order. A batch
+    Redis refuses is handed to `fallback` (delivered without offsets, at most once as before)."""
+
+    def __init__(self, channel: str, fallback):
+        self.channel, self.fallback = channel, fallback
+        self._pending: list[Logged] = []
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task | None = None
+
+    def put(self, item: Logged) -> None:
+        self._pending.append(item)
+        self._wake.set()
+        if self._task is None or self._task.done():
+            self._task = asyncio.get_running_loop().create_task(self._send_forever())
+
+    async def _send_forever(self) -> None:
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            batch, self._pending = self._pending, []
+            if not batch:
+                continue
+            try:
+                _, append, _ = _async_client()
+                keys, args = _append_args(batch, self.channel)
+                await append(keys=keys, args=args)
+            except Exception as exc:
+                logger.error("cannot log %d recoverable event(s); sent without offsets: %s", len(batch), exc)
+                await self.fallback(batch)
 
 
 # --- in memory (no REDIS_URL) -------------------------------------------------------------
@@ -197,26 +249,19 @@ memory = MemoryLogs()
 
 
 # --- the interface ----------------------------------------------------------------------
-async def append(clerk_id: str, event: str, data: dict, *, room: str, skip_sid: str | None, channel: str) -> str:
-    """Log a recoverable event for the user; with Redis also publish it on `channel` to every
-    process (pass "" to only log). Returns its offset."""
-    if not settings.REDIS_URL:
-        return memory.append(clerk_id, event, data, skip_sid)
-    args = _append_args(event, data, room, skip_sid, channel)
-    return await _async_client().eval(_APPEND, 1, _key(clerk_id), *args)
-
-
-def append_sync(clerk_id: str, event: str, data: dict, *, room: str, skip_sid: str | None, channel: str) -> str:
-    """`append` for code outside the server's loop (manage.py commands, a shell): Redis only."""
-    args = _append_args(event, data, room, skip_sid, channel)
-    return sync_redis.client().eval(_APPEND, 1, _key(clerk_id), *args)
+def append_sync(items: list[Logged], *, channel: str) -> list[str]:
+    """Log (and publish on `channel`) recoverable events from outside the server's loop
+    (manage.py commands, a shell): Redis only. Returns their offsets."""
+    keys, args = _append_args(items, channel)
+    return sync_redis.client().register_script(_APPEND)(keys=keys, args=args)
 
 
 async def position(clerk_id: str) -> str:
     """The offset of the user's newest event (START when there is none)."""
     if not settings.REDIS_URL:
         return memory.position(clerk_id)
-    newest = await _async_client().xrevrange(_key(clerk_id), count=1)
+    client, _, _ = _async_client()
+    newest = await client.xrevrange(_key(clerk_id), count=1)
     return newest[0][0] if newest else START
 
 
@@ -228,7 +273,8 @@ async def after(clerk_id: str, offset: str) -> list[Entry] | None:
         return None
     if not settings.REDIS_URL:
         return memory.after(clerk_id, offset)
-    dropped, raw = await _async_client().eval(_AFTER, 1, _key(clerk_id), offset)
+    _, _, read = _async_client()
+    dropped, raw = await read(keys=[_key(clerk_id)], args=[offset])
     if offset_key(dropped) > offset_key(offset):
         return None
     return _entries(raw)
