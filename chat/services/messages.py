@@ -13,14 +13,13 @@ import time
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError
 from django.utils import timezone
 
-from changelog.services import changes_record
 from chat.models import Message
 from chat.services import recent_sends
 from chat.services.rules import message_send_validate, message_status
-from chat.services.storage import PREVIEW_LENGTH, chat_states, messages_store
+from chat.services.storage import PREVIEW_LENGTH, chat_states, messages_store, write_block
 from delivery import emitter, events, leases
 from kernel import metrics
 from kernel.errors import ServiceError
@@ -138,11 +137,9 @@ def _store(sends: list[SendRequest], started: float) -> list[Outcome]:
         for s in sends
     ]  # fmt: skip
     previews = [s.text[:PREVIEW_LENGTH] for s in sends]
-    # The change log's entries commit with the messages.
-    with transaction.atomic():
+    with write_block():
         stored = messages_store(messages, previews=previews)
         fresh = [(m, s.origin_sid) for m, s in zip(messages, sends) if m.pk in stored]
-        changes_record(changes=[c for m, _ in fresh for c in message_changes(m)])
         emitter.send_event_on_commit([e for m, sid in fresh for e in announcements(m, sid)])
     recent_sends.remember(m for m, _ in fresh)
     elapsed, outcomes = time.perf_counter() - started, []
@@ -175,13 +172,6 @@ def _failed_alone(send: SendRequest) -> Outcome:
         if copies:
             return retry_result(next(iter(copies.values())))
     return ServiceError("Internal error; try again", code="internal")
-
-
-def message_changes(message: Message) -> list[tuple[str, str, dict]]:
-    """The change-log entries of a new message: both users' logs (the sender's other devices
-    show it too). Only the id: /sync reads the message as it is then (removed or not)."""
-    change = {"messageId": message.id}
-    return [(clerk_id, events.RECEIVE_MESSAGE, change) for clerk_id in (message.sender_id, message.recipient_id)]
 
 
 def announcements(message: Message, origin_sid: str | None) -> list[tuple]:
