@@ -6,6 +6,7 @@ in number order and a reader that has seen number n will never later find a smal
 appear. That is what lets a client keep only the cursor of its last page.
 """
 
+import orjson
 from django.db import models
 
 from users.models import User
@@ -27,9 +28,10 @@ class Change(models.Model):
     user = models.ForeignKey(User, on_delete=models.CASCADE, db_column="clerk_id", related_name="+")
     seq = models.BigIntegerField()
     # A Socket.IO event name (delivery.events) or `contact_changed`; `data` is that event's
-    # payload, or for a message only its id (the message is read at /sync time).
+    # payload as JSON text, or for a message only its id (the message is read at /sync time).
+    # Text, not JSONField: some SQLite builds have no JSON1, and nothing queries inside it.
     kind = models.CharField(max_length=40)
-    data = models.JSONField()
+    data = models.TextField()
     created_at = models.DateTimeField()
 
     class Meta:
@@ -38,3 +40,7 @@ class Change(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} #{self.seq} {self.kind}"
+
+    @property
+    def payload(self) -> dict:
+        return orjson.loads(self.data)

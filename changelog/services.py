@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 
+import orjson
 from django.db import connection
 from django.utils import timezone
 
@@ -37,8 +38,11 @@ def changes_record(*, changes: Iterable[tuple[str, str, dict]]) -> None:
         )
         last = dict(cursor.fetchall())
     rows = [
-        Change(user_id=clerk_id, seq=last[clerk_id] - len(entries) + 1 + i, kind=kind, data=data, created_at=now)
+        Change(
+            user_id=clerk_id, seq=last[clerk_id] - len(entries) + 1 + i, kind=kind,
+            data=orjson.dumps(data).decode(), created_at=now,
+        )
         for clerk_id, entries in by_user.items()
         for i, (kind, data) in enumerate(entries)
-    ]
+    ]  # fmt: skip
     Change.objects.bulk_create(rows)

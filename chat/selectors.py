@@ -150,11 +150,11 @@ def sync_page(*, clerk_id: str, after: int, limit: int) -> SyncPage:
     """The caller's changes numbered after `after` (GET /sync), oldest first. A message is
     read as it is now: a removed one has no text (its removal follows as message_deleted)."""
     rows, has_more = changes_after(clerk_id=clerk_id, after=after, limit=min(limit, SYNC_MAX_LIMIT))
-    message_ids = [r.data["messageId"] for r in rows if r.kind == events.RECEIVE_MESSAGE]
+    message_ids = [r.payload["messageId"] for r in rows if r.kind == events.RECEIVE_MESSAGE]
     messages = Message.objects.in_bulk(message_ids)
     changes = []
     for row in rows:
-        data = row.data
+        data = row.payload
         if row.kind == events.RECEIVE_MESSAGE:
             message = messages.get(data["messageId"])
             if message is None:

@@ -236,7 +236,7 @@ def _messages_store_postgresql(messages: list[Message], *, previews: list[str]) 
                 INSERT INTO {changes} (clerk_id, seq, kind, data, created_at)
                 SELECT s.owner,
                        k.seq - count(*) OVER (PARTITION BY s.owner) + row_number() OVER (PARTITION BY s.owner ORDER BY s.id),
-                       %s, jsonb_build_object('messageId', s.id), now()
+                       %s, json_build_object('messageId', s.id)::text, now()
                 FROM sides s JOIN counted k ON k.clerk_id = s.owner
             )
             SELECT id, conversation_id FROM msg
