@@ -44,6 +44,21 @@ async def clients():
         await client.close()
 
 
+@pytest.fixture
+def own_servers(asgi_server_factory):
+    """`own_servers(**env)`: a server process for this test alone, stopped when it ends (each
+    one holds database connections, which a shared PostgreSQL has few of)."""
+    started = []
+
+    def start(**extra_env):
+        started.append(asgi_server_factory(**extra_env))
+        return started[-1]
+
+    yield start
+    for server in started:
+        server.stop()
+
+
 @pytest.fixture(scope="session")
 def socketio_client_js():
     install_socketio_client()

@@ -19,8 +19,8 @@ from users.services import user_suspend
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-async def test_past_the_window_it_connects_fresh(asgi_server_factory, clients, js, alice, bob):
-    server = asgi_server_factory(RECOVERY_WINDOW_SECONDS=1)
+async def test_past_the_window_it_connects_fresh(own_servers, clients, js, alice, bob):
+    server = own_servers(RECOVERY_WINDOW_SECONDS=1)
     away = await js(server, alice.clerk_id)
     await away.connected()
     bob_phone = await clients(server, bob.clerk_id)
@@ -47,10 +47,8 @@ def mallory(make_user):
     return make_user("mallory")
 
 
-async def test_another_users_pid_recovers_nothing_and_leaves_the_owner_hers(
-    asgi_server_factory, js, alice, bob, mallory
-):
-    server = asgi_server_factory(AUTH_MODE="clerk", CLERK_JWT_KEY=_PUBLIC_PEM.replace("\n", "\\n"))
+async def test_another_users_pid_recovers_nothing_and_leaves_the_owner_hers(own_servers, js, alice, bob, mallory):
+    server = own_servers(AUTH_MODE="clerk", CLERK_JWT_KEY=_PUBLIC_PEM.replace("\n", "\\n"))
     away = await js(server, alice.clerk_id, auth={"token": _token(alice.clerk_id)})
     pid = (await away.connected())["pid"]
     sender = Client(server.url)
@@ -85,8 +83,8 @@ async def test_a_suspended_user_is_not_recovered(asgi_server, clients, js, alice
     assert registered["args"][0]["success"] is False
 
 
-async def test_after_a_restart_sync_fills_the_gap(asgi_server_factory, clients, js, alice, bob):
-    first = asgi_server_factory()
+async def test_after_a_restart_sync_fills_the_gap(own_servers, clients, js, alice, bob):
+    first = own_servers()
     away = await js(first, alice.clerk_id)
     await away.connected()
     async with aiohttp.ClientSession() as http:
@@ -95,7 +93,7 @@ async def test_after_a_restart_sync_fills_the_gap(asgi_server_factory, clients, 
             cursor = (await response.json())["cursor"]
         await away.drop()
         first.stop()
-        second = asgi_server_factory()
+        second = own_servers()
         sent = await (await clients(second, bob.clerk_id)).send(alice.clerk_id, "while the server restarted")
         await away.command(f"reconnect {second.url}")
         recovered = (await away.connected())["recovered"]
@@ -106,8 +104,8 @@ async def test_after_a_restart_sync_fills_the_gap(asgi_server_factory, clients, 
     assert [(c["type"], c["data"]["messageId"]) for c in changes] == [("receive_message", sent["messageId"])]
 
 
-async def test_a_burst_of_500_while_away_arrives_once_in_order(asgi_server_factory, clients, js, alice, bob):
-    server = asgi_server_factory(RATE_LIMIT_MESSAGES=2000)
+async def test_a_burst_of_500_while_away_arrives_once_in_order(own_servers, clients, js, alice, bob):
+    server = own_servers(RATE_LIMIT_MESSAGES=2000)
     away = await js(server, alice.clerk_id)
     await away.connected()
     bob_phone = await clients(server, bob.clerk_id)

@@ -78,15 +78,10 @@ async def reconnected_with_all_it_missed(server, clients, away: JsClient, first,
     assert_replayed_once_in_order(away, [*live, ("receive_message", marker["args"][0])])
 
 
-@pytest.fixture(scope="module")
-def own_server(asgi_server_factory):
-    """A server of these tests' own: their admin actions must not leave the shared server's
-    content-type cache pointing at rows a later test database flush renumbers."""
-    return asgi_server_factory()
-
-
-async def test_a_dropped_transport_is_recovered_with_every_missed_event(own_server, clients, js, alice, bob):
-    asgi_server = own_server
+async def test_a_dropped_transport_is_recovered_with_every_missed_event(own_servers, clients, js, alice, bob):
+    # A server of its own: its admin action must not leave the shared server's content-type
+    # cache pointing at rows a later flush of the test database renumbers.
+    asgi_server = own_servers()
     away = await js(asgi_server, alice.clerk_id)
     first = await away.connected()
     assert first["recovered"] is False and first["pid"]
@@ -102,8 +97,8 @@ async def test_a_dropped_transport_is_recovered_with_every_missed_event(own_serv
 
 
 @pytest.mark.redis
-async def test_it_recovers_on_another_process(asgi_server_factory, clients, js, alice, bob):
-    one, two = asgi_server_factory(), asgi_server_factory()
+async def test_it_recovers_on_another_process(own_servers, clients, js, alice, bob):
+    one, two = own_servers(), own_servers()
     away = await js(one, alice.clerk_id)
     first = await away.connected()
     live = await missed_while_away(two, alice, bob, clients, away)
