@@ -232,7 +232,8 @@ def _emit_many(emits: list[tuple[str, dict, str, str | None] | LocalEmit]) -> No
 
 
 async def flushed() -> None:
-    """Returns once every emit queued on this loop before the call has been sent."""
+    """Returns once every emit queued on this loop before the call has been sent (with Redis,
+    a recoverable event has then been handed to the event log's batch, not yet published)."""
     if _running_loop() is not asyncio.get_running_loop():
         return  # nothing was queued on this loop
     done = asyncio.get_running_loop().create_future()
