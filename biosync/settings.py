@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "channels",
     "django_prometheus",
     "users",
+    "changelog",
     "contacts",
     "chat",
     "reports",
@@ -146,6 +147,11 @@ RATE_LIMIT_REPORTS = env.int("RATE_LIMIT_REPORTS", default=10, minimum=1)
 RATE_LIMIT_REPORTS_WINDOW_SECONDS = env.float("RATE_LIMIT_REPORTS_WINDOW_SECONDS", default=3600.0)
 # Sends arriving while the previous batch is being written are written together, up to this many.
 SEND_BATCH_MAX = env.int("SEND_BATCH_MAX", default=256, minimum=1)
+# Connection state recovery (socket.io-client 4.6+): a socket whose transport dropped less than
+# this long ago gets back its identity, rooms and the events it missed. 0 turns it off.
+RECOVERY_WINDOW_SECONDS = env.int("RECOVERY_WINDOW_SECONDS", default=120, minimum=0)
+# Per user, the recoverable events kept for it: a longer absence recovers with /sync instead.
+RECOVERY_MAX_EVENTS = env.int("RECOVERY_MAX_EVENTS", default=1000, minimum=1)
 
 # Channels' layer carries no chat traffic: python-socketio's Redis manager is the one pub/sub path
 # between server processes (it carries acks, disconnects and rooms, which groups cannot). The

@@ -7,10 +7,12 @@ from dataclasses import dataclass
 from django.db.models import Count, F, IntegerField, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 
+from changelog.selectors import changes_after
 from chat.models import Conversation, Message
 from contacts.models import Contact
 from contacts.selectors import nicknames_of
-from kernel.timestamps import IsoZ
+from delivery import events
+from kernel.timestamps import IsoZ, iso_z
 from users.models import User
 
 MESSAGES_DEFAULT_LIMIT = 50
@@ -140,3 +142,34 @@ def _page(messages, conversation_id, limit, offset, after, before) -> MessagePag
     if after is None:
         rows.reverse()
     return MessagePage(messages=rows, has_more=has_more)
+
+
+SYNC_DEFAULT_LIMIT = 100
+SYNC_MAX_LIMIT = 500
+
+
+@dataclass(frozen=True)
+class SyncPage:
+    changes: list[dict]
+    cursor: int
+    has_more: bool
+
+
+def sync_page(*, clerk_id: str, after: int, limit: int) -> SyncPage:
+    """The caller's changes numbered after `after` (GET /sync), oldest first. A message is
+    read as it is now: a removed one has no text (its removal follows as message_deleted)."""
+    rows, has_more = changes_after(clerk_id=clerk_id, after=after, limit=min(limit, SYNC_MAX_LIMIT))
+    message_ids = [r.payload["messageId"] for r in rows if r.kind == events.RECEIVE_MESSAGE]
+    messages = Message.objects.in_bulk(message_ids)
+    changes = []
+    for row in rows:
+        data = row.payload
+        if row.kind == events.RECEIVE_MESSAGE:
+            message = messages.get(data["messageId"])
+            if message is None:
+                continue  # deleted with its conversation or user: nothing left to show
+            data = events.receive_message_payload(message)
+            if message.removed_at is not None:
+                data.update(text="", content="")
+        changes.append({"cursor": row.seq, "type": row.kind, "data": data, "at": iso_z(row.created_at)})
+    return SyncPage(changes=changes, cursor=rows[-1].seq if rows else after, has_more=has_more)

@@ -2,6 +2,7 @@
 
 from django.db import IntegrityError, transaction
 
+from changelog.services import CONTACT_CHANGED, changes_record
 from contacts.models import Contact
 from kernel.errors import NotFoundError, ServiceError
 from users.models import User
@@ -20,9 +21,17 @@ def contact_add(*, owner_id: str, contact_clerk_id: str, nickname: str | None = 
         raise ServiceError("User not found", code="unknown_user")
     try:
         with transaction.atomic():
-            return Contact.objects.create(owner_id=owner_id, contact_id=contact_clerk_id, nickname=nickname or None)
+            contact = Contact.objects.create(owner_id=owner_id, contact_id=contact_clerk_id, nickname=nickname or None)
+            _changed(contact, "added")
+            return contact
     except IntegrityError as exc:
         raise ServiceError("Contact already exists", code="exists") from exc
+
+
+def _changed(contact: Contact, change: str) -> None:
+    """The owner's change log (GET /sync) learns of a change to their contact list."""
+    data = {"change": change, "id": contact.pk, "contactClerkId": contact.contact_id, "nickname": contact.nickname}
+    changes_record(changes=[(contact.owner_id, CONTACT_CHANGED, data)])
 
 
 def _own_contact(owner_id: str, contact_id: int) -> Contact:
@@ -38,9 +47,12 @@ def contact_update(*, owner_id: str, contact_id: int, nickname: str | None) -> C
         contact = _own_contact(owner_id, contact_id)
         contact.nickname = nickname or None
         contact.save(update_fields=["nickname"])
+        _changed(contact, "updated")
     return contact
 
 
 def contact_remove(*, owner_id: str, contact_id: int) -> None:
     with transaction.atomic():
-        _own_contact(owner_id, contact_id).delete()
+        contact = _own_contact(owner_id, contact_id)
+        _changed(contact, "removed")
+        contact.delete()

@@ -21,7 +21,7 @@ from asgiref.sync import async_to_sync
 from django.conf import settings
 from django.db import transaction
 
-from delivery import leases
+from delivery import eventlog, events, leases
 
 logger = logging.getLogger(__name__)
 
@@ -119,8 +119,38 @@ class LocalEmit(NamedTuple):
     sid: str
 
 
-def _emit(event, data, room, skip_sid=None):
-    return _server.emit(event, data, room=room, skip_sid=skip_sid)
+def _logged_user(event: str, room) -> str | None:
+    """Whose event log an emit goes into: a recoverable event to a user's room, while recovery is on."""
+    if event not in events.RECOVERABLE_EVENTS or settings.RECOVERY_WINDOW_SECONDS <= 0:
+        return None
+    return events.user_of_room(room)
+
+
+async def _emit(event, data, room, skip_sid=None):
+    clerk_id = _logged_user(event, room)
+    if clerk_id is None:
+        return await _server.emit(event, data, room=room, skip_sid=skip_sid)
+    if settings.REDIS_URL:
+        # The log publishes it to every process (this one too), in log order.
+        return _appender().put(eventlog.Logged(clerk_id, event, data, room, skip_sid))
+    offset = eventlog.memory.append(clerk_id, event, data, skip_sid)
+    await _server.manager.emit(event, data, "/", room=room, skip_sid=skip_sid, offset=offset)
+
+
+_appenders: dict[int, eventlog.RedisAppender] = {}
+
+
+def _appender() -> eventlog.RedisAppender:
+    loop = asyncio.get_running_loop()
+    appender = _appenders.get(id(loop))
+    if appender is None:
+        appender = _appenders[id(loop)] = eventlog.RedisAppender(pubsub_channel(), _unlogged)
+    return appender
+
+
+async def _unlogged(items: list[eventlog.Logged]) -> None:
+    for item in items:
+        await _server.emit(item.event, item.data, room=item.room, skip_sid=item.skip_sid)
 
 
 def _emit_any(emit):
@@ -189,7 +219,11 @@ def _emit_many(emits: list[tuple[str, dict, str, str | None] | LocalEmit]) -> No
             return
         manager = _external()
         for event, data, room, skip_sid in (e for e in emits if not isinstance(e, LocalEmit)):
-            if manager is not None:
+            clerk_id = _logged_user(event, room) if manager is not None else None
+            if clerk_id is not None:
+                logged = [eventlog.Logged(clerk_id, event, data, room, skip_sid)]
+                eventlog.append_sync(logged, channel=pubsub_channel())
+            elif manager is not None:
                 manager.emit(event, data, namespace="/", room=room, skip_sid=skip_sid)
             else:
                 logger.debug("no realtime server reachable; %s to %s not sent", event, room)
@@ -198,7 +232,8 @@ def _emit_many(emits: list[tuple[str, dict, str, str | None] | LocalEmit]) -> No
 
 
 async def flushed() -> None:
-    """Returns once every emit queued on this loop before the call has been sent."""
+    """Returns once every emit queued on this loop before the call has been sent (with Redis,
+    a recoverable event has then been handed to the event log's batch, not yet published)."""
     if _running_loop() is not asyncio.get_running_loop():
         return  # nothing was queued on this loop
     done = asyncio.get_running_loop().create_future()

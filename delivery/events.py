@@ -29,6 +29,17 @@ MESSAGE_DELETED = "message_deleted"
 MESSAGE_EDITED = "message_edited"
 ERROR = "error"
 
+# The events a reconnecting socket is sent again when it missed them (connection state
+# recovery, /sync's realtime twin): those that change what a user sees. A new such event is one
+# more line here. Typing and presence are not: a stale "typing…" or status is worse than none.
+RECOVERABLE_EVENTS = frozenset({
+    RECEIVE_MESSAGE,
+    MESSAGE_DELIVERED,
+    MESSAGES_READ,
+    MESSAGE_EDITED,
+    MESSAGE_DELETED,
+})  # fmt: skip
+
 STATUS_DELIVERED = "delivered"
 STATUS_SAVED = "saved"
 STATUS_READ = "read"
@@ -38,9 +49,19 @@ DELETED_BY_SENDER = "sender"
 DELETED_BY_MODERATOR = "moderator"
 
 
+_USER_ROOM_PREFIX = "user:"
+
+
 def user_room(clerk_id: str) -> str:
     """Every socket of a user joins this room: multi-device delivery is an emit to it."""
-    return f"user:{clerk_id}"
+    return f"{_USER_ROOM_PREFIX}{clerk_id}"
+
+
+def user_of_room(room) -> str | None:
+    """The user whose room this is (see user_room), or None for any other room or a socket id."""
+    if isinstance(room, str) and room.startswith(_USER_ROOM_PREFIX):
+        return room[len(_USER_ROOM_PREFIX) :]
+    return None
 
 
 def receive_message_payload(message) -> dict:

@@ -33,6 +33,7 @@ ROUTES = {
     "/reports": {"post"},
     "/messages/{id}": {"patch", "delete"},
     "/messages/search": {"get"},
+    "/sync": {"get"},
 }
 
 

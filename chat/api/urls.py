@@ -1,5 +1,6 @@
 from django.urls import path
 
+from chat.api.sync import SyncView
 from chat.api.views import ConversationViewSet, MessageViewSet
 
 urlpatterns = [
@@ -17,5 +18,6 @@ urlpatterns = [
     # Before messages/<id>, which would take "search" for an id.
     path("messages/search", MessageViewSet.as_view({"get": "search"}), name="messages-search"),
     path("messages/<str:id>", MessageViewSet.as_view({"patch": "change", "delete": "remove"}), name="message"),
+    path("sync", SyncView.as_view(), name="sync"),
     path("conversations/<str:id>/read", ConversationViewSet.as_view({"post": "read"}), name="conversation-read"),
 ]

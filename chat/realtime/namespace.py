@@ -18,7 +18,7 @@ from django.utils import timezone
 from socketio.exceptions import ConnectionRefusedError
 
 from chat import services
-from chat.realtime import heartbeat, payloads, sendqueue
+from chat.realtime import heartbeat, payloads, recovery, sendqueue
 from chat.realtime.db import call
 from chat.realtime.frames import UNDECODABLE_EVENT
 from chat.services import typing
@@ -90,9 +90,12 @@ class ChatNamespace(socketio.AsyncNamespace):
     async def on_connect(self, sid, environ, auth=None):
         heartbeat.ensure_started(self.server)
         try:
+            if await recovery.restore(self, sid, environ, auth):
+                return
             identity = await call(socket_identity_at_connect, environ, auth)
+            recovery.offer(self.server.manager, sid, environ, auth)
             if identity is not None:
-                await self._bind(sid, identity)
+                await self.bind(sid, identity)
                 # A suspension committing while this handshake is still in flight disconnects the
                 # user's sockets before this one counts as connected, which python-socketio
                 # ignores: look once more when it does count.
@@ -104,6 +107,8 @@ class ChatNamespace(socketio.AsyncNamespace):
             raise ConnectionRefusedError("Internal error; try again") from exc
 
     async def on_disconnect(self, sid, reason=None):
+        # First: the client may be back for its session within a second.
+        await recovery.left(self.server.manager, sid)
         # Queued behind the socket's pending events, so a registration in flight is undone too.
         async with self._locks.setdefault(sid, asyncio.Lock()):
             try:
@@ -124,7 +129,7 @@ class ChatNamespace(socketio.AsyncNamespace):
         except IdentityError as exc:
             raise ServiceError(str(exc), code="forbidden") from exc
         if bound is None:
-            await self._bind(sid, identity)
+            await self.bind(sid, identity)
         return await self._answer(sid, events.REGISTERED, events.registered_payload(identity.clerk_id, sid))
 
     @event(events.SEND_MESSAGE)
@@ -216,8 +221,10 @@ class ChatNamespace(socketio.AsyncNamespace):
     async def _user(self, sid) -> str | None:
         return (await self.get_session(sid)).get("clerk_id")
 
-    async def _bind(self, sid, identity: Identity) -> None:
+    async def bind(self, sid, identity: Identity) -> None:
+        """The socket is this user's: their room, presence, and its session (recovery uses it too)."""
         room = events.user_room(identity.clerk_id)
+        await recovery.bound(self.server.manager, sid, identity)
         # The room first: a message sent while presence already says online must reach us.
         await self.enter_room(sid, room)
         try:
@@ -236,6 +243,14 @@ class ChatNamespace(socketio.AsyncNamespace):
             return
         if refusal is not None and self.server.manager.is_connected(sid, self.namespace):
             await self.disconnect(sid)
+
+    async def unbind(self, sid) -> None:
+        """Undo `bind` (a recovery that could not complete): the socket connects as a fresh one."""
+        clerk_id = await self._user(sid)
+        if clerk_id is not None:
+            await self.leave_room(sid, events.user_room(clerk_id))
+            await call(services.socket_disconnect, clerk_id=clerk_id, sid=sid)
+            await self.save_session(sid, {})
 
     async def _typing_target(self, sid, clerk_id, data) -> str:
         recipient_id = payloads.typing(data, clerk_id)

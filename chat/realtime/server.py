@@ -11,7 +11,8 @@ from engineio.payload import Payload
 
 from chat.realtime.frames import FRAME_MAX_BYTES, UNDECODABLE_EVENT, OversizeFrameGuard, undecodable_event
 from chat.realtime.namespace import ChatNamespace
-from delivery import emitter
+from chat.realtime.recovery import RecoveringServer, logs_of
+from delivery import emitter, eventlog
 
 SOCKETIO_PATH = "socket.io"
 
@@ -64,9 +65,18 @@ class _DirectLocalEmit(socketio.AsyncManager):
     put on the socket's outgoing queue, so the tasks cost more than the sends, and the wait
     makes every emit take at least one more turn of the event loop. Sending in turn also
     keeps consecutive emits in order for each recipient.
+
+    `offset` (a recoverable event's place in its user's log) goes as the last argument to the
+    sockets offered connection state recovery (`logs_of`, see chat.realtime.recovery).
     """
 
-    async def emit(self, event, data, namespace, room=None, skip_sid=None, callback=None, to=None, **kwargs):
+    def _packets(self, namespace, args):
+        encoded = self.server.packet_class(socketio.packet.EVENT, namespace=namespace, data=args).encode()
+        return [eio_packet.Packet(eio_packet.MESSAGE, p) for p in (encoded if isinstance(encoded, list) else [encoded])]
+
+    async def emit(
+        self, event, data, namespace, room=None, skip_sid=None, callback=None, to=None, offset=None, **kwargs
+    ):
         room = to or room
         if callback is not None or namespace not in self.rooms:
             return await super().emit(event, data, namespace, room=room, skip_sid=skip_sid, callback=callback)
@@ -75,16 +85,20 @@ class _DirectLocalEmit(socketio.AsyncManager):
         else:
             data = [data] if data is not None else []
         skip = skip_sid if isinstance(skip_sid, list) else [skip_sid]
-        targets = [eio_sid for sid, eio_sid in self.get_participants(namespace, room) if sid not in skip]
+        targets = [(sid, eio_sid) for sid, eio_sid in self.get_participants(namespace, room) if sid not in skip]
         if not targets:
             return
-        encoded = self.server.packet_class(socketio.packet.EVENT, namespace=namespace, data=[event, *data]).encode()
-        packets = [
-            eio_packet.Packet(eio_packet.MESSAGE, p) for p in (encoded if isinstance(encoded, list) else [encoded])
-        ]
-        for eio_sid in targets:
+        packets = self._packets(namespace, [event, *data])
+        logs = logs_of(self)
+        with_offset = None
+        for sid, eio_sid in targets:
+            log = logs.get(sid) if offset is not None else None
+            if log is not None:
+                if not log.accepts(event, data[0] if len(data) == 1 else data, offset):
+                    continue
+                with_offset = with_offset or self._packets(namespace, [event, *data, offset])
             try:
-                for pkt in packets:
+                for pkt in packets if log is None else with_offset:
                     await self.server._send_eio_packet(eio_sid, pkt)
             except Exception:
                 # One closing socket must not keep the event from the others.
@@ -143,6 +157,16 @@ class OrderedRedisManager(socketio.AsyncRedisManager, _DirectLocalEmit):
                 if attempt == 2:
                     logger.error("cannot publish %d message(s) to Redis; dropped: %s", len(batch), exc)
 
+    async def _handle_emit(self, message):
+        # The event log's messages (delivery.eventlog) carry the event's offset.
+        if message.get("host_id") != eventlog.PUBLISHER_HOST_ID:
+            return await super()._handle_emit(message)
+        data = message["data"][0] if len(message["data"]) == 1 else tuple(message["data"])
+        await _DirectLocalEmit.emit(
+            self, message["event"], data, message.get("namespace") or "/", room=message.get("room"),
+            skip_sid=message.get("skip_sid"), offset=message.get("offset"),
+        )  # fmt: skip
+
     async def _listen(self):
         # python-socketio's listener takes one message at a time: unpack our batches for it.
         async for raw in super()._listen():
@@ -163,7 +187,7 @@ def _client_manager():
 
 
 def build_server() -> socketio.AsyncServer:
-    sio = socketio.AsyncServer(
+    sio = RecoveringServer(
         async_mode="asgi",
         client_manager=_client_manager(),
         # An explicit list: an empty list would disable the origin check altogether.

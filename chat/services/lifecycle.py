@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from changelog.services import changes_record
 from chat.models import Conversation, Message, MessageEdit
 from chat.services.previews import previews_refresh
 from chat.services.receipts import unread_recount
@@ -37,8 +38,11 @@ def _own_message(*, message_id: int, clerk_id: str, verb: str) -> Message:
     return message
 
 
-def _to_both(message: Message, name: str, payload: dict) -> list[tuple]:
-    return [(name, payload, events.user_room(clerk_id), None) for clerk_id in (message.sender_id, message.recipient_id)]
+def _announce_to_both(message: Message, name: str, payload: dict) -> None:
+    """Both users' change logs (GET /sync) get the event, and after commit their sockets."""
+    users = (message.sender_id, message.recipient_id)
+    changes_record(changes=[(clerk_id, name, payload) for clerk_id in users])
+    emitter.send_event_on_commit([(name, payload, events.user_room(clerk_id), None) for clerk_id in users])
 
 
 def _duration(seconds: int) -> str:
@@ -87,7 +91,7 @@ def message_edit(*, editor_id: str, message_id: int, text) -> Message:
         message.content, message.edited_at = text, now
         message.save(update_fields=["content", "edited_at"])
         previews_refresh(conversation_id=message.conversation_id)
-        emitter.send_event_on_commit(_to_both(message, events.MESSAGE_EDITED, events.message_edited_payload(message)))
+        _announce_to_both(message, events.MESSAGE_EDITED, events.message_edited_payload(message))
     log_event(
         logger, "message.edited", message_id=message.id, conversation_id=message.conversation_id, length=len(text)
     )
@@ -111,6 +115,6 @@ def message_delete(*, deleter_id: str, message_id: int) -> Message:
         conversation = Conversation.objects.get(pk=message.conversation_id)
         unread_recount(reader_id=message.recipient_id, conversation=conversation)
         payload = events.message_deleted_payload(message.id, message.conversation_id, events.DELETED_BY_SENDER)
-        emitter.send_event_on_commit(_to_both(message, events.MESSAGE_DELETED, payload))
+        _announce_to_both(message, events.MESSAGE_DELETED, payload)
     log_event(logger, "message.deleted", message_id=message.id, conversation_id=message.conversation_id)
     return message

@@ -7,6 +7,7 @@ import logging
 from django.db import transaction
 from django.utils import timezone
 
+from changelog.services import changes_record
 from chat.models import Message
 from chat.services.previews import previews_refresh
 from delivery import emitter, events
@@ -38,6 +39,12 @@ def _moderated(message_id: int, removed_at) -> tuple[Message, bool]:
             message.save(update_fields=["removed_at"])
             previews_refresh(conversation_id=message.conversation_id)
             if removed_at is not None:
+                payload = events.message_deleted_payload(
+                    message.id, message.conversation_id, events.DELETED_BY_MODERATOR
+                )
+                changes_record(
+                    changes=[(c, events.MESSAGE_DELETED, payload) for c in (message.sender_id, message.recipient_id)]
+                )
                 emitter.send_event_on_commit(_removed_events(message))
     return message, changed
 

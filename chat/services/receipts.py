@@ -9,6 +9,7 @@ from django.db.models import F
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
+from changelog.services import changes_record
 from chat.models import Conversation, Message
 from chat.services.rules import message_ids_validate
 from chat.services.storage import db_time
@@ -35,6 +36,13 @@ def _mark_read(*, reader_id: str, where_sql: str, where_params: list, read_at) -
         return sorted(cursor.fetchall())
 
 
+def _by_sender(read: list[tuple[int, str]]) -> dict[str, list[int]]:
+    by_sender: dict[str, list[int]] = defaultdict(list)
+    for message_id, sender_id in read:
+        by_sender[sender_id].append(message_id)
+    return by_sender
+
+
 def _read_events(reader_id: str, read: list[tuple[int, str]], read_at) -> list[tuple]:
     """The reader's devices learn what they read; each sender's devices get the receipts."""
     emits = [
@@ -45,10 +53,7 @@ def _read_events(reader_id: str, read: list[tuple[int, str]], read_at) -> list[t
             None,
         )
     ]
-    by_sender: dict[str, list[int]] = defaultdict(list)
-    for message_id, sender_id in read:
-        by_sender[sender_id].append(message_id)
-    for sender_id, message_ids in by_sender.items():
+    for sender_id, message_ids in _by_sender(read).items():
         room = events.user_room(sender_id)
         emits.append((events.MESSAGES_READ, events.messages_read_payload(message_ids, read_at, reader_id), room, None))
         for message_id in message_ids:
@@ -61,6 +66,14 @@ def _read_events(reader_id: str, read: list[tuple[int, str]], read_at) -> list[t
                 )
             )
     return emits
+
+
+def _read_changes(reader_id: str, read: list[tuple[int, str]], read_at) -> list[tuple[str, str, dict]]:
+    """Read receipts for the senders' change logs: one entry per sender, as messages_read."""
+    return [
+        (sender_id, events.MESSAGES_READ, events.messages_read_payload(ids, read_at, read_by=reader_id))
+        for sender_id, ids in _by_sender(read).items()
+    ]
 
 
 def messages_mark_read(*, reader_id: str, message_ids: list[int]) -> tuple[list[int], object]:
@@ -79,6 +92,7 @@ def messages_mark_read(*, reader_id: str, message_ids: list[int]) -> tuple[list[
                 unread_count=Greatest(F("unread_count") - count, 0)
             )
         if read:
+            changes_record(changes=_read_changes(reader_id, read, read_at))
             emitter.send_event_on_commit(_read_events(reader_id, read, read_at))
     return [message_id for message_id, _ in read], read_at
 
@@ -113,6 +127,7 @@ def conversation_mark_read(*, reader_id: str, conversation_id: int) -> tuple[lis
         )
         unread_recount(reader_id=reader_id, conversation=conversation)
         if read:
+            changes_record(changes=_read_changes(reader_id, read, read_at))
             emitter.send_event_on_commit(_read_events(reader_id, read, read_at))
     return [message_id for message_id, _ in read], read_at
 

@@ -10,8 +10,11 @@ from typing import NamedTuple
 
 from django.db import connection, transaction
 
+from changelog.models import Change, ChangeCounter
+from changelog.services import changes_record
 from chat.models import Conversation, Message
 from contacts.models import Contact
+from delivery import events
 from users.models import Block, User
 
 PREVIEW_LENGTH = 100
@@ -84,15 +87,24 @@ def _message_insert_sql(message: Message) -> tuple[str, list]:
 
 
 def messages_store(messages: list[Message], *, previews: list[str]) -> set[int]:
-    """Store new messages with their conversations and both sides' contact rows, in the caller's
-    transaction (`write_block`); returns the ids stored. The one write path of each backend:
+    """Store new messages with their conversations, both sides' contact rows and both users'
+    change-log entries (`receive_message`, GET /sync), in the caller's transaction
+    (`write_block`); returns the ids stored. The one write path of each backend:
     PostgreSQL writes the batch in two round trips, and leaves out a (sender, clientMessageId)
     that another process stored meanwhile; SQLite writes message by message."""
     if connection.vendor == "postgresql":
         return _messages_store_postgresql(messages, previews=previews)
     for message, preview in zip(messages, previews):
         _message_store_sqlite(message, preview=preview)
+    changes_record(changes=[c for m in messages for c in _message_changes(m)])
     return {m.pk for m in messages}
+
+
+def _message_changes(message: Message) -> list[tuple[str, str, dict]]:
+    """Both users' change-log entries of a new message (the sender's other devices show it too).
+    Only the id: /sync reads the message as it is then (removed or not)."""
+    change = {"messageId": message.id}
+    return [(clerk_id, events.RECEIVE_MESSAGE, change) for clerk_id in (message.sender_id, message.recipient_id)]
 
 
 def _message_store_sqlite(message: Message, *, preview: str) -> None:
@@ -214,6 +226,7 @@ def _messages_store_postgresql(messages: list[Message], *, previews: list[str]) 
         col = dict(zip([f.attname for f in fields], names))
         pk, created, sender, recipient = (col[a] for a in ("id", "created_at", "sender_id", "recipient_id"))
         contacts = Contact._meta.db_table
+        counters, changes = ChangeCounter._meta.db_table, Change._meta.db_table
         cursor.execute(
             f"""
             WITH input AS (SELECT * FROM unnest({", ".join(casts)}) AS t({", ".join(names)}, u1, u2, preview)),
@@ -244,10 +257,27 @@ def _messages_store_postgresql(messages: list[Message], *, previews: list[str]) 
                     last_message_preview = excluded.last_message_preview,
                     last_message_at = excluded.last_message_at,
                     unread_count = {contacts}.unread_count + excluded.unread_count
+                RETURNING 1
+            ),
+            counted AS (
+                -- After every contact row is locked (the one-time filter reads all of touched):
+                -- the change counters are always locked last, by every writer, in id order.
+                INSERT INTO {counters} AS k (clerk_id, seq)
+                SELECT owner, count(*) FROM sides WHERE (SELECT count(*) FROM touched) >= 0
+                GROUP BY owner ORDER BY owner
+                ON CONFLICT (clerk_id) DO UPDATE SET seq = k.seq + excluded.seq
+                RETURNING k.clerk_id, k.seq
+            ),
+            logged AS (
+                INSERT INTO {changes} (clerk_id, seq, kind, data, created_at)
+                SELECT s.owner,
+                       k.seq - count(*) OVER (PARTITION BY s.owner) + row_number() OVER (PARTITION BY s.owner ORDER BY s.id),
+                       %s, json_build_object('messageId', s.id)::text, now()
+                FROM sides s JOIN counted k ON k.clerk_id = s.owner
             )
             SELECT id, conversation_id FROM msg
             """,
-            arrays,
+            [*arrays, events.RECEIVE_MESSAGE],
         )
         stored = dict(cursor.fetchall())
     for message in messages:

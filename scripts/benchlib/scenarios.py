@@ -4,6 +4,8 @@
 - `USERS@RATE`: open loop, RATE messages/s across all senders.
 - `idle` / `idleN`: N (default 1000) registered, idle sockets held; server RSS per socket.
 - `rest` / `restN`: the REST routes under N (default 32) concurrent HTTP connections.
+- `drops` / `dropsN`: N (default 1000) users under load, half of whose transports drop and
+  reconnect (connection state recovery); lost and duplicated messages.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from dataclasses import dataclass
 
 IDLE_SOCKETS = 1000
 REST_CONNECTIONS = 32
+DROPS_USERS = 1000
 
 
 @dataclass(frozen=True)
@@ -21,22 +24,22 @@ class Scenario:
     users: int  # sockets (chat, idle) or HTTP connections (rest)
     window: int | None = None  # closed loop
     rate: int | None = None  # open loop, messages/s across all senders
-    kind: str = "chat"  # chat | idle | rest
+    kind: str = "chat"  # chat | idle | rest | drops
 
     @classmethod
     def parse(cls, text: str) -> Scenario:
         text = text.strip().lower()
-        m = re.fullmatch(r"(idle|rest)(\d*)", text)
+        m = re.fullmatch(r"(idle|rest|drops)(\d*)", text)
         if m:
             kind, n = m.group(1), m.group(2)
-            count = int(n) if n else (IDLE_SOCKETS if kind == "idle" else REST_CONNECTIONS)
+            count = int(n) if n else {"idle": IDLE_SOCKETS, "rest": REST_CONNECTIONS, "drops": DROPS_USERS}[kind]
             if count < 1:
                 raise ValueError(f"scenario {text!r}: the count must be positive")
             return cls(text, count, kind=kind)
         users, sep, n = text.partition("x") if "x" in text else text.partition("@")
         if not sep or not users.isdigit() or not n.isdigit() or int(users) < 2 or int(users) % 2 or int(n) < 1:
             raise ValueError(
-                f"scenario {text!r}: USERSxWINDOW, USERS@RATE (users even, numbers positive), idle[N] or rest[N]"
+                f"scenario {text!r}: USERSxWINDOW, USERS@RATE (users even, numbers positive), idle[N], rest[N] or drops[N]"
             )
         return cls(text, int(users), window=int(n)) if sep == "x" else cls(text, int(users), rate=int(n))
 

@@ -138,6 +138,8 @@ def test_idle_and_rest_scenarios_default_to_the_targets_counts():
     assert Scenario.parse("idle200").users == 200
     assert (Scenario.parse("rest").kind, Scenario.parse("rest").users) == ("rest", 32)
     assert Scenario.parse("REST64").users == 64
+    assert (Scenario.parse("drops").kind, Scenario.parse("drops").users) == ("drops", 1000)
+    assert Scenario.parse("drops200").users == 200
 
 
 def db_check(**bad):

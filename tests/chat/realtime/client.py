@@ -26,6 +26,7 @@ class Client:
         self.events: dict[str, asyncio.Queue] = defaultdict(asyncio.Queue)
         self.log: list[tuple[str, object]] = []  # every event received, in arrival order
         self.disconnected = asyncio.Event()
+        self._arrived = asyncio.Event()
         self.sio.on("*", self._record)
         self.sio.on("disconnect", self._on_disconnect)
 
@@ -33,6 +34,7 @@ class Client:
         payload = args[0] if len(args) == 1 else args
         self.log.append((event, payload))
         self.events[event].put_nowait(payload)
+        self._arrived.set()
 
     async def _on_disconnect(self, *args):
         self.disconnected.set()
@@ -73,6 +75,16 @@ class Client:
                     return payload
 
         return await asyncio.wait_for(find(), timeout)
+
+    async def until(self, predicate, timeout: float = TIMEOUT) -> None:
+        """Returns once `predicate()` holds, checked after each event that arrives."""
+
+        async def wait():
+            while not predicate():
+                self._arrived.clear()
+                await self._arrived.wait()
+
+        await asyncio.wait_for(wait(), timeout)
 
     def pending(self, event: str) -> list:
         """What arrived so far and was not awaited yet (drains the queue)."""

@@ -6,6 +6,7 @@ import pytest
 from channels.db import database_sync_to_async
 
 from tests.chat.realtime.client import Client
+from tests.chat.realtime.jsclient import JsClient, install_socketio_client
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -40,6 +41,41 @@ async def clients():
 
     yield connect
     for client in opened:
+        await client.close()
+
+
+@pytest.fixture
+def own_servers(asgi_server_factory):
+    """`own_servers(**env)`: a server process for this test alone, stopped when it ends (each
+    one holds database connections, which a shared PostgreSQL has few of)."""
+    started = []
+
+    def start(**extra_env):
+        started.append(asgi_server_factory(**extra_env))
+        return started[-1]
+
+    yield start
+    for server in started:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def socketio_client_js():
+    install_socketio_client()
+
+
+@pytest.fixture
+async def js(socketio_client_js):
+    """`await js(server, clerk_id, **io_options)`: the real socket.io-client, registering as clerk_id."""
+    started: list[JsClient] = []
+
+    async def start(server, clerk_id: str, **options) -> JsClient:
+        client = await JsClient.start(server.url, clerk_id, **options)
+        started.append(client)
+        return client
+
+    yield start
+    for client in started:
         await client.close()
 
 
