@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "users",
     "contacts",
     "chat",
+    "assist",
 ]
 
 # django-prometheus's Before/After pair wraps the whole chain: request counts and latencies by
@@ -132,6 +133,14 @@ MARK_READ_MAX_IDS = env.int("MARK_READ_MAX_IDS", default=500, minimum=1)
 # 0 turns the guard off.
 DUPLICATE_SEND_WINDOW_MS = env.int("DUPLICATE_SEND_WINDOW_MS", default=1500, minimum=0)
 TYPING_TIMEOUT_SECONDS = env.float("TYPING_TIMEOUT_SECONDS", default=6.0)
+# Users flagged isParalyzed select letters by dwelling on them: a gap between two selections
+# must not end their indicator (their own preference, when set, wins).
+SLOW_TYPIST_TYPING_TIMEOUT_SECONDS = env.float("SLOW_TYPIST_TYPING_TIMEOUT_SECONDS", default=20.0)
+# Suggestions (assist): how often each process learns new messages, and how old a message must
+# be before it is read (a send still committing with a lower id is not skipped over).
+ASSIST_LEARN_SECONDS = env.float("ASSIST_LEARN_SECONDS", default=2.0)
+ASSIST_LEARN_SETTLE_SECONDS = env.float("ASSIST_LEARN_SETTLE_SECONDS", default=2.0)
+ASSIST_TEXT_MAX_LENGTH = env.int("ASSIST_TEXT_MAX_LENGTH", default=1000, minimum=1)
 PRESENCE_HEARTBEAT_SECONDS = env.float("PRESENCE_HEARTBEAT_SECONDS", default=10.0)
 PRESENCE_LEASE_SECONDS = env.float("PRESENCE_LEASE_SECONDS", default=30.0)
 # Per user, per window: generous enough for a reconnecting client flushing a queued outbox.

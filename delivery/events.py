@@ -13,6 +13,7 @@ SEND_MESSAGE = "send_message"
 MARK_AS_READ = "mark_as_read"
 TYPING_START = "typing_start"
 TYPING_STOP = "typing_stop"
+SUGGEST = "suggest"
 
 # Server → client
 REGISTERED = "registered"
@@ -24,6 +25,8 @@ MESSAGES_READ = "messages_read"
 USER_TYPING = "user_typing"
 USER_STATUS = "user_status"
 MESSAGE_DELETED = "message_deleted"
+PHRASES_CHANGED = "phrases_changed"
+PREFERENCES_UPDATED = "preferences_updated"
 ERROR = "error"
 
 STATUS_DELIVERED = "delivered"
@@ -120,3 +123,12 @@ def error_payload(event: str, error: str, details=None) -> dict:
     if details is not None:
         body["details"] = details
     return body
+
+
+def phrases_changed_payload(action: str, phrase: dict) -> dict:
+    """A phrase board changed on one device: `action` is created, updated or deleted."""
+    return {"action": action, "phrase": phrase}
+
+
+def preferences_updated_payload(preferences: dict) -> dict:
+    return {"preferences": preferences}

@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("kernel", "delivery", "users", "contacts", "chat", "biosync")
-APP_ORDER = {"users": 0, "contacts": 1, "chat": 2}
+PACKAGES = ("kernel", "delivery", "users", "contacts", "chat", "assist", "biosync")
+APP_ORDER = {"users": 0, "contacts": 1, "chat": 2, "assist": 3}
 
 KERNEL, DELIVERY, MODELS, SERVICES, TRANSPORTS, ROOTS = range(6)
 LAYER_NAMES = ["kernel", "delivery", "models", "services/selectors", "transports", "roots"]

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from chat.models import Conversation, Message
 from chat.services.storage import PREVIEW_LENGTH
+from chat.signals import message_hidden, message_shown
 from contacts.models import Contact
 from delivery import emitter, events
 from kernel.errors import NotFoundError
@@ -57,7 +58,10 @@ def _moderated(message_id: int, removed_at) -> tuple[Message, bool]:
             message.save(update_fields=["removed_at"])
             _previews_refresh(message.conversation_id)
             if removed_at is not None:
+                message_hidden.send(sender=Message, message=message)
                 emitter.send_event_on_commit(_removed_events(message))
+            else:
+                message_shown.send(sender=Message, message=message)
     return message, changed
 
 

@@ -1,0 +1,171 @@
+"""Writes of users' language models: learning new messages (off the send path: a background
+task in each server process calls `assist_learn_pending`), unlearning hidden ones, erasing and
+rebuilding. A user's model only ever takes in messages that user sent or received.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from assist.language import model_apply, model_empty, model_prune
+from assist.models import LanguageModel, LearnCursor, Preferences
+from chat.models import Message
+from kernel.logging import log_event
+from users.models import User
+
+logger = logging.getLogger(__name__)
+
+FIELDS = ("id", "sender_id", "recipient_id", "content", "conversation_id", "removed_at")
+
+
+def _learners(clerk_ids: set[str]) -> set[str]:
+    """Of these users, those whose model may learn: active, and learning not turned off."""
+    active = set(User.objects.filter(clerk_id__in=clerk_ids, is_active=True).values_list("clerk_id", flat=True))
+    off = set(Preferences.objects.filter(user_id__in=active, learning_enabled=False).values_list("user_id", flat=True))
+    return active - off
+
+
+def _models_locked(clerk_ids: set[str]) -> dict[str, LanguageModel]:
+    existing = {m.user_id: m for m in LanguageModel.objects.select_for_update().filter(user_id__in=clerk_ids)}
+    for clerk_id in clerk_ids - existing.keys():
+        LanguageModel.objects.get_or_create(user_id=clerk_id, defaults={"data": model_empty()})
+    if clerk_ids - existing.keys():
+        existing = {m.user_id: m for m in LanguageModel.objects.select_for_update().filter(user_id__in=clerk_ids)}
+    for model in existing.values():
+        if not model.data:
+            model.data = model_empty()
+    return existing
+
+
+def _answered(message: dict, previous: dict | None):
+    """(id, text) of the contact's message this sent message answers, if it answers one."""
+    if previous and previous["sender_id"] == message["recipient_id"] and previous["removed_at"] is None:
+        return previous["id"], previous["content"]
+    return None
+
+
+def _previous_in_conversation(message: dict) -> dict | None:
+    return (
+        Message.objects.filter(conversation_id=message["conversation_id"], id__lt=message["id"])
+        .order_by("-id")
+        .values(*FIELDS)
+        .first()
+    )
+
+
+def _apply(messages: list[dict], *, sign: int, learners: set[str] | None = None, previous: dict | None = None):
+    """Apply messages (oldest first) to their two users' models; `previous`: per conversation,
+    the message before the first one here, filled from the database when missing."""
+    if not messages:
+        return
+    users = {m["sender_id"] for m in messages} | {m["recipient_id"] for m in messages}
+    learners = _learners(users) if learners is None else learners & users
+    models = _models_locked(learners)
+    previous = {} if previous is None else previous
+    for message in messages:
+        conversation = message["conversation_id"]
+        if conversation not in previous:
+            previous[conversation] = _previous_in_conversation(message)
+        if message["removed_at"] is None:
+            sender, recipient = models.get(message["sender_id"]), models.get(message["recipient_id"])
+            common = {"message_id": message["id"], "text": message["content"], "sign": sign}
+            if sender is not None:
+                reply_to = _answered(message, previous[conversation])
+                model_apply(sender.data, sent=True, contact=message["recipient_id"], reply_to=reply_to, **common)
+                sender.messages_learned = max(0, sender.messages_learned + sign)
+            if recipient is not None:
+                model_apply(recipient.data, sent=False, contact=message["sender_id"], **common)
+                recipient.messages_learned = max(0, recipient.messages_learned + sign)
+        previous[conversation] = message
+    for model in models.values():
+        model_prune(model.data)
+        model.version += 1
+        model.save(update_fields=["data", "version", "messages_learned", "updated_at"])
+
+
+def _cursor(*, skip_locked: bool = False) -> LearnCursor | None:
+    LearnCursor.objects.get_or_create(pk=1)
+    return LearnCursor.objects.select_for_update(skip_locked=skip_locked).filter(pk=1).first()
+
+
+def assist_learn_pending(*, batch: int = 500, settle_seconds: float | None = None) -> int:
+    """Learn the next messages after the cursor; returns how many were read (0: nothing to do,
+    or another process is learning). Only messages older than `settle_seconds` are read, so a
+    send still committing with a lower id is not skipped over."""
+    settle = settings.ASSIST_LEARN_SETTLE_SECONDS if settle_seconds is None else settle_seconds
+    with transaction.atomic():
+        cursor = _cursor(skip_locked=True)
+        if cursor is None:
+            return 0
+        messages = list(
+            Message.objects.filter(
+                id__gt=cursor.last_message_id, created_at__lte=timezone.now() - timedelta(seconds=settle)
+            )
+            .order_by("id")
+            .values(*FIELDS)[:batch]
+        )
+        if not messages:
+            return 0
+        _apply(messages, sign=1)
+        cursor.last_message_id = messages[-1]["id"]
+        cursor.save(update_fields=["last_message_id"])
+    log_event(logger, "assist.learned", messages=len(messages), through=cursor.last_message_id)
+    return len(messages)
+
+
+def _message_row(message: Message) -> dict:
+    return {field: getattr(message, field) for field in FIELDS}
+
+
+def assist_message_unlearn(*, message: Message) -> None:
+    """A message was hidden: take it out of both users' models if it had been learned."""
+    with transaction.atomic():
+        cursor = _cursor()
+        if message.id <= cursor.last_message_id:
+            row = {**_message_row(message), "removed_at": None}
+            _apply([row], sign=-1)
+
+
+def assist_message_relearn(*, message: Message) -> None:
+    """A hidden message is shown again: learn it back if the cursor had passed it."""
+    with transaction.atomic():
+        cursor = _cursor()
+        if message.id <= cursor.last_message_id and message.removed_at is None:
+            _apply([_message_row(message)], sign=1)
+
+
+def assist_model_erase(*, clerk_id: str) -> None:
+    """Forget everything learned about the user's language (messages stay)."""
+    with transaction.atomic():
+        LanguageModel.objects.filter(user_id=clerk_id).delete()
+    log_event(logger, "assist.erased", user=clerk_id)
+
+
+def assist_models_rebuild(*, clerk_id: str | None = None, batch: int = 2000) -> int:
+    """Rebuild models from stored messages (all users, or one): erase, then learn every message
+    up to the cursor again, removed ones left out. Returns how many messages were read."""
+    read = 0
+    with transaction.atomic():
+        cursor = _cursor()
+        models = LanguageModel.objects.all() if clerk_id is None else LanguageModel.objects.filter(user_id=clerk_id)
+        models.delete()
+        through = cursor.last_message_id
+        query = Message.objects.filter(id__lte=through).order_by("id")
+        learners = None
+        if clerk_id is not None:
+            query = query.filter(sender_id=clerk_id) | query.filter(recipient_id=clerk_id)
+            learners = _learners({clerk_id})
+        after, previous = 0, {}
+        while True:
+            messages = list(query.filter(id__gt=after).values(*FIELDS)[:batch])
+            if not messages:
+                break
+            _apply(messages, sign=1, learners=learners, previous=previous)
+            read += len(messages)
+            after = messages[-1]["id"]
+    return read

@@ -1,0 +1,44 @@
+import pytest
+
+from tests.chat.realtime.conftest import clients, db  # noqa: F401  (the realtime tests' client fixture)
+
+
+@pytest.fixture
+def alice(make_user):
+    return make_user("alice")
+
+
+@pytest.fixture
+def bob(make_user):
+    return make_user("bob")
+
+
+@pytest.fixture
+def carol(make_user):
+    return make_user("carol")
+
+
+@pytest.fixture
+def learn():
+    """Run the learner as each server process's background task does, now (no settling delay)."""
+    from assist.learning import assist_learn_pending
+
+    def run() -> int:
+        total = 0
+        while read := assist_learn_pending(settle_seconds=0):
+            total += read
+        return total
+
+    return run
+
+
+@pytest.fixture
+def api(client):
+    """`api(method, path, clerk_id, body=None)`: a JSON request as that user."""
+
+    def call(method, path, clerk_id=None, body=None, **extra):
+        headers = {"HTTP_X_CLERK_ID": clerk_id} if clerk_id else {}
+        kwargs = {"content_type": "application/json", "data": body} if body is not None else {}
+        return getattr(client, method)(path, **kwargs, **headers, **extra)
+
+    return call
