@@ -29,6 +29,9 @@ class LearnCursor(models.Model):
     class Meta:
         db_table = "assist_learn_cursor"
 
+    def __str__(self) -> str:
+        return f"through #{self.last_message_id}"
+
 
 class Preferences(models.Model):
     user = models.OneToOneField(

@@ -42,3 +42,18 @@ def api(client):
         return getattr(client, method)(path, **kwargs, **headers, **extra)
 
     return call
+
+
+@pytest.fixture
+def send():
+    """`send(sender, recipient, text)`: a stored message (each its own, never a duplicate retry)."""
+    import uuid
+
+    from chat.services import message_send
+
+    def run(sender, recipient, text):
+        return message_send(
+            sender_id=sender.clerk_id, recipient_id=recipient.clerk_id, text=text, client_message_id=uuid.uuid4().hex
+        ).message
+
+    return run
