@@ -19,6 +19,10 @@ MAX_MESSAGES = 1500
 MAX_REPLY_PAIRS = 400
 RECEIVED_WEIGHT = 0.3  # words the user read count less than words they chose
 MAX_CONTACTS_PER_MESSAGE = 8
+# Word ranking: user next-word, base next-word, user word, base word; tuned with scripts/assist_bench.
+WEIGHTS = (0.45, 0.25, 0.2, 0.1)
+GAIN_POWER = 0.0
+CONTEXT_WEIGHT = 0.02
 
 
 def model_empty() -> dict:
@@ -97,8 +101,14 @@ def model_prune(model: dict) -> None:
 # --- ranking ----------------------------------------------------------------------------------
 
 
-def words_rank(model: dict, base: BaseModel, caret: Caret, limit: int) -> list[str]:
-    """At most `limit` whole words: completions of the partial word, or the next word."""
+def words_rank(
+    model: dict, base: BaseModel, caret: Caret, limit: int, passed_over=frozenset(), context: str | None = None
+) -> list[str]:
+    """At most `limit` whole words: completions of the partial word, or the next word.
+
+    `passed_over`: words offered for this same word a selection ago that the user typed past:
+    offering them again would waste the places. `context`: the contact's last message, whose
+    words an answer often repeats ("Do you want tea?" - "Yes please, tea")."""
     prefix, prev = caret.prefix, caret.previous
     user_next = model["b"].get(prev, {})
     user_next_total = sum(user_next.values()) or 1.0
@@ -108,20 +118,24 @@ def words_rank(model: dict, base: BaseModel, caret: Caret, limit: int) -> list[s
     candidates = {w for w in user_next if w.startswith(prefix)}
     candidates.update(w for w in base_next if w.startswith(prefix))
     candidates.update(base.by_prefix.get(prefix, ()))
+    echoed = {w for w in words_of(context or "") if w.startswith(prefix) and len(w) > 2}
+    candidates.update(echoed)
     user_words = [w for w in model["u"] if w.startswith(prefix)]
     user_words.sort(key=model["u"].get, reverse=True)
     candidates.update(user_words[:20])
 
     def score(word: str) -> float:
         probability = (
-            0.45 * confidence * user_next.get(word, 0.0) / user_next_total
-            + 0.25 * base_next.get(word, 0.0)
-            + 0.2 * confidence * model["u"].get(word, 0.0) / n
-            + 0.1 * base.unigram.get(word, 0.0)
+            WEIGHTS[0] * confidence * user_next.get(word, 0.0) / user_next_total
+            + WEIGHTS[1] * base_next.get(word, 0.0)
+            + WEIGHTS[2] * confidence * model["u"].get(word, 0.0) / n
+            + WEIGHTS[3] * base.unigram.get(word, 0.0)
+            + (CONTEXT_WEIGHT / len(echoed) if word in echoed else 0.0)
         )
         # What choosing it saves: the letters still to type (and the space it adds).
-        return probability * max(len(word) - len(prefix), 0.5)
+        return probability * max(len(word) - len(prefix), 0.5) ** GAIN_POWER
 
+    candidates -= passed_over
     ranked = sorted(candidates, key=lambda w: (-score(w), w))[:limit]
     return [in_case_of(w, caret.typed_prefix) for w in ranked]
 

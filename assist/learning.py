@@ -30,16 +30,14 @@ def _learners(clerk_ids: set[str]) -> set[str]:
     return active - off
 
 
-def _models_locked(clerk_ids: set[str]) -> dict[str, LanguageModel]:
+def _models_locked(clerk_ids: set[str]) -> dict[str, tuple[LanguageModel, dict]]:
+    """The users' model rows, locked, with their parsed language (created empty when missing)."""
     existing = {m.user_id: m for m in LanguageModel.objects.select_for_update().filter(user_id__in=clerk_ids)}
     for clerk_id in clerk_ids - existing.keys():
-        LanguageModel.objects.get_or_create(user_id=clerk_id, defaults={"data": model_empty()})
+        LanguageModel.objects.get_or_create(user_id=clerk_id)
     if clerk_ids - existing.keys():
         existing = {m.user_id: m for m in LanguageModel.objects.select_for_update().filter(user_id__in=clerk_ids)}
-    for model in existing.values():
-        if not model.data:
-            model.data = model_empty()
-    return existing
+    return {clerk_id: (row, row.language() or model_empty()) for clerk_id, row in existing.items()}
 
 
 def _answered(message: dict, previous: dict | None):
@@ -76,16 +74,17 @@ def _apply(messages: list[dict], *, sign: int, learners: set[str] | None = None,
             common = {"message_id": message["id"], "text": message["content"], "sign": sign}
             if sender is not None:
                 reply_to = _answered(message, previous[conversation])
-                model_apply(sender.data, sent=True, contact=message["recipient_id"], reply_to=reply_to, **common)
-                sender.messages_learned = max(0, sender.messages_learned + sign)
+                model_apply(sender[1], sent=True, contact=message["recipient_id"], reply_to=reply_to, **common)
+                sender[0].messages_learned = max(0, sender[0].messages_learned + sign)
             if recipient is not None:
-                model_apply(recipient.data, sent=False, contact=message["sender_id"], **common)
-                recipient.messages_learned = max(0, recipient.messages_learned + sign)
+                model_apply(recipient[1], sent=False, contact=message["sender_id"], **common)
+                recipient[0].messages_learned = max(0, recipient[0].messages_learned + sign)
         previous[conversation] = message
-    for model in models.values():
-        model_prune(model.data)
-        model.version += 1
-        model.save(update_fields=["data", "version", "messages_learned", "updated_at"])
+    for row, language in models.values():
+        model_prune(language)
+        row.set_language(language)
+        row.version += 1
+        row.save(update_fields=["data", "version", "messages_learned", "updated_at"])
 
 
 def _cursor(*, skip_locked: bool = False) -> LearnCursor | None:

@@ -1,3 +1,4 @@
+import orjson
 from django.db import models
 
 
@@ -8,7 +9,8 @@ class LanguageModel(models.Model):
     user = models.OneToOneField(
         "users.User", primary_key=True, on_delete=models.CASCADE, db_column="user_clerk_id", related_name="+"
     )
-    data = models.JSONField(default=dict)
+    # JSON text (assist.language's shape), parsed with orjson: no JSON support needed in the database.
+    data = models.TextField(default="")
     version = models.PositiveBigIntegerField(default=0)
     messages_learned = models.PositiveIntegerField(default=0)
     updated_at = models.DateTimeField(auto_now=True)
@@ -18,6 +20,12 @@ class LanguageModel(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} v{self.version}"
+
+    def language(self) -> dict:
+        return orjson.loads(self.data) if self.data else {}
+
+    def set_language(self, language: dict) -> None:
+        self.data = orjson.dumps(language).decode()
 
 
 class LearnCursor(models.Model):

@@ -22,6 +22,25 @@ MODEL_CACHE_SIZE = 2000  # users whose parsed model each process keeps
 
 _cache: OrderedDict[str, tuple[int, dict]] = OrderedDict()
 _cache_lock = threading.Lock()
+# Per (user, contact): the last text and the words shown for it, and the words passed over since.
+_shown: OrderedDict[tuple[str, str | None], tuple[str, frozenset]] = OrderedDict()
+
+
+def _passed_over(key: tuple[str, str | None], text: str) -> frozenset:
+    """Words shown a selection ago for the same word that the user typed past (one more letter)."""
+    with _cache_lock:
+        previous = _shown.get(key)
+    if previous is None or len(text) != len(previous[0]) + 1 or not text.startswith(previous[0]):
+        return frozenset()
+    return previous[1] if caret_of(text).prefix else frozenset()
+
+
+def _remember_shown(key: tuple[str, str | None], text: str, words: list[str], passed_over: frozenset) -> None:
+    with _cache_lock:
+        _shown[key] = (text, passed_over | {w.lower() for w in words})
+        _shown.move_to_end(key)
+        while len(_shown) > MODEL_CACHE_SIZE:
+            _shown.popitem(last=False)
 
 
 def preferences_get(*, clerk_id: str) -> Preferences:
@@ -71,15 +90,16 @@ def _language_of(clerk_id: str) -> dict:
         if cached is not None and cached[0] == version:
             _cache.move_to_end(clerk_id)
             return cached[1]
-    row = LanguageModel.objects.filter(user_id=clerk_id).values_list("version", "data").first()
-    if row is None or not row[1]:
+    row = LanguageModel.objects.filter(user_id=clerk_id).first()
+    if row is None or not row.data:
         return model_empty()
+    language = row.language()
     with _cache_lock:
-        _cache[clerk_id] = row
+        _cache[clerk_id] = (row.version, language)
         _cache.move_to_end(clerk_id)
         while len(_cache) > MODEL_CACHE_SIZE:
             _cache.popitem(last=False)
-    return row[1]
+    return language
 
 
 def _last_from(*, clerk_id: str, contact_id: str) -> str | None:
@@ -115,13 +135,16 @@ def suggestions_get(*, clerk_id: str, text, to_clerk_id=None) -> dict:
         return {"words": [], "replies": []}
     limit = min(preferences.suggestion_count, MAX_WORDS)
     model, base = _language_of(clerk_id), base_model()
-    context = text[-200:]
-    words = words_rank(model, base, caret_of(context), limit)
-    incoming = _last_from(clerk_id=clerk_id, contact_id=to_clerk_id) if to_clerk_id and not text.strip() else None
+    incoming = _last_from(clerk_id=clerk_id, contact_id=to_clerk_id) if to_clerk_id else None
+    key = (clerk_id, to_clerk_id)
+    passed_over = _passed_over(key, text)
+    words = words_rank(model, base, caret_of(text[-200:]), limit, passed_over, incoming)
+    _remember_shown(key, text, words, passed_over)
     phrases = list(Phrase.objects.filter(user_id=clerk_id).values_list("text", flat=True)[:500]) if text.strip() else []
     replies = replies_rank(
-        model, base, text=text, contact=to_clerk_id, incoming=incoming, phrases=phrases, limit=min(limit, MAX_REPLIES)
-    )
+        model, base, text=text, contact=to_clerk_id, incoming=None if text.strip() else incoming, phrases=phrases,
+        limit=min(limit, MAX_REPLIES),
+    )  # fmt: skip
     return {"words": words, "replies": replies}
 
 

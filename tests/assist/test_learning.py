@@ -110,12 +110,12 @@ def test_the_rebuild_command_reproduces_the_models(send, api, alice, bob, learn,
     send(alice, bob, SECRET)
     removed = send(alice, bob, "xylophonic reverie")
     learn()
-    before = LanguageModel.objects.get(user_id=alice.clerk_id).data
+    before = LanguageModel.objects.get(user_id=alice.clerk_id).language()
     LanguageModel.objects.all().delete()
     message_remove(message_id=removed.id)
     call_command("assist_rebuild")
     assert "rebuilt from 2 messages" in capsys.readouterr().out
-    after = LanguageModel.objects.get(user_id=alice.clerk_id).data
+    after = LanguageModel.objects.get(user_id=alice.clerk_id).language()
     assert "zebracorn" in after["u"] and "xylophonic" in before["u"] and "xylophonic" not in after["u"]
 
 
@@ -126,6 +126,6 @@ def test_a_model_stays_bounded(send, alice, bob, learn):
         words = " ".join(f"w{i}x{j}" for j in range(90))
         send(alice, bob, words)
     learn()
-    data = LanguageModel.objects.get(user_id=alice.clerk_id).data
+    data = LanguageModel.objects.get(user_id=alice.clerk_id).language()
     assert len(data["u"]) <= language.MAX_WORDS * 1.1
     assert sum(len(v) for v in data["b"].values()) <= language.MAX_PAIRS * 1.1
