@@ -2,7 +2,7 @@ from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schem
 from rest_framework import permissions, status, viewsets
 from rest_framework.response import Response
 
-from assist import selectors, services
+from assist import selectors, services, suggestions
 from assist.api.serializers import (
     OptionsRequestSerializer,
     OptionsSerializer,
@@ -42,7 +42,7 @@ class AssistViewSet(viewsets.ViewSet):
     def suggestions(self, request):
         query = validated(SuggestionsQuerySerializer, request.query_params)
         return Response(
-            selectors.suggestions_get(clerk_id=request.user.clerk_id, text=query["text"], to_clerk_id=query.get("to"))
+            suggestions.suggestions_get(clerk_id=request.user.clerk_id, text=query["text"], to_clerk_id=query.get("to"))
         )
 
     @extend_schema(
@@ -69,7 +69,7 @@ class ChatOptionsViewSet(viewsets.ViewSet):
     )
     def options(self, request):
         message = validated(OptionsRequestSerializer, request.data)["message"]
-        options = selectors.reply_options(clerk_id=_identity(request), message=message)
+        options = suggestions.reply_options(clerk_id=_identity(request), message=message)
         return Response({"options": options, "recent_history": [[message, *options]]})
 
 

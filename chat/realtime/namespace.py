@@ -18,6 +18,7 @@ from django.utils import timezone
 from socketio.exceptions import ConnectionRefusedError
 
 from assist import selectors as assist_selectors
+from assist import suggestions
 from assist.realtime import learner
 from chat import services
 from chat.realtime import heartbeat, payloads, sendqueue
@@ -160,7 +161,7 @@ class ChatNamespace(socketio.AsyncNamespace):
     @event(events.SUGGEST)
     async def on_suggest(self, sid, clerk_id, data):
         text, to_clerk_id = payloads.suggest(data)
-        found = await call(assist_selectors.suggestions_get, clerk_id=clerk_id, text=text, to_clerk_id=to_clerk_id)
+        found = await call(suggestions.suggestions_get, clerk_id=clerk_id, text=text, to_clerk_id=to_clerk_id)
         return {"success": True, **found}
 
     async def trigger_event(self, event, *args):

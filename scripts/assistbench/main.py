@@ -12,6 +12,7 @@ django.setup()
 from assist.base import base_model  # noqa: E402
 from assist.text import caret_of  # noqa: E402
 from assistbench.corpus import conversation  # noqa: E402
+from assistbench.latency import latency  # noqa: E402
 from assistbench.simulate import replay  # noqa: E402
 
 
@@ -59,11 +60,12 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=5000, help="messages per chat")
     parser.add_argument("--history", type=int, default=4000, help="messages of each chat before measuring")
     parser.add_argument("--latency", action="store_true", help="also measure suggest latency (PostgreSQL + Redis)")
+    parser.add_argument("--users", type=int, default=50, help="typists at once in the latency run")
+    parser.add_argument("--duration", type=float, default=30, help="seconds of the latency run")
+    parser.add_argument("--pace-ms", type=float, default=250, help="each typist's pause between selections")
     args = parser.parse_args()
     ssr(args)
     if args.latency:
-        from assistbench.latency import latency
-
         latency(args)
 
 

@@ -30,31 +30,41 @@ class Tally:
         return 1 - self.selections / self.keystrokes if self.keystrokes else 0.0
 
 
-def type_message(message: str, suggest) -> int:
-    """Selections to enter and send `message`; `suggest(typed, passed_over) -> (words, replies)`."""
+def typing_steps(message: str):
+    """A generator typing `message`: yields (typed so far, words passed over), receives the
+    suggestions (words, replies) for it, and returns the selections it took, send included."""
     typed, selections, target, passed_over = "", 0, message_key(message), frozenset()
     while message_key(typed) != target:
-        words, replies = suggest(typed, passed_over)
+        words, replies = yield typed, passed_over
         if any(message_key(r) == target for r in replies):
             return selections + 2
-        rest = message[len(typed) :]
         start = len(typed) - len(caret_of(typed).typed_prefix)
         match = WORD_AT.match(message, start)
         picked = False
         if match and match.start() == start and len(typed) < match.end():
             word, end = match.group(0).lower(), match.end()
-            follows = message[end : end + 1]
-            if follows in ("", " ") and word in (w.lower() for w in words):
+            if message[end : end + 1] in ("", " ") and word in (w.lower() for w in words):
                 typed, picked = message[: end + 1], True
-        if not picked:
-            typed += rest[0]
-            # The words shown were passed over, as long as the same word goes on.
-            still_in_word = bool(caret_of(typed).typed_prefix)
-            passed_over = (passed_over | {w.lower() for w in words}) if still_in_word else frozenset()
-        else:
+        if picked:
             passed_over = frozenset()
+        else:
+            typed += message[len(typed)]
+            # The words shown were passed over, as long as the same word goes on.
+            in_word = bool(caret_of(typed).typed_prefix)
+            passed_over = (passed_over | {w.lower() for w in words}) if in_word else frozenset()
         selections += 1
     return selections + 1
+
+
+def type_message(message: str, suggest) -> int:
+    """Selections to enter and send `message`; `suggest(typed, passed_over) -> (words, replies)`."""
+    steps = typing_steps(message)
+    try:
+        asked = next(steps)
+        while True:
+            asked = steps.send(suggest(*asked))
+    except StopIteration as done:
+        return done.value
 
 
 def replay(messages, typists: set[str], *, learn: bool, measure_from: int = 0, base=None, completer=None) -> Tally:
