@@ -42,6 +42,7 @@ def model_apply(model: dict, *, message_id: int, text: str, sent: bool, contact:
 
     `reply_to`: (id, text) of the contact's message this one answered, for sent messages.
     """
+    model.pop("_ranked", None)
     weight = sign * (1.0 if sent else RECEIVED_WEIGHT)
     tokens = tokens_with_starts(text)
     for prev, word in zip(tokens, tokens[1:], strict=False):
@@ -82,6 +83,7 @@ def model_apply(model: dict, *, message_id: int, text: str, sent: bool, contact:
 
 def model_prune(model: dict) -> None:
     """Keep the model within its bounds: the rarest words, pairs and messages go first."""
+    model.pop("_ranked", None)
     if len(model["u"]) > MAX_WORDS * 1.1:
         keep = sorted(model["u"].items(), key=lambda kv: kv[1], reverse=True)[:MAX_WORDS]
         model["u"] = dict(keep)
@@ -120,9 +122,7 @@ def words_rank(
     candidates.update(base.by_prefix.get(prefix, ()))
     echoed = {w for w in words_of(context or "") if w.startswith(prefix) and len(w) > 2}
     candidates.update(echoed)
-    user_words = [w for w in model["u"] if w.startswith(prefix)]
-    user_words.sort(key=model["u"].get, reverse=True)
-    candidates.update(user_words[:20])
+    candidates.update(_most_used(model, prefix, 20))
 
     def score(word: str) -> float:
         probability = (
@@ -138,6 +138,20 @@ def words_rank(
     candidates -= passed_over
     ranked = sorted(candidates, key=lambda w: (-score(w), w))[:limit]
     return [in_case_of(w, caret.typed_prefix) for w in ranked]
+
+
+def _most_used(model: dict, prefix: str, limit: int) -> list[str]:
+    """The user's most used words starting with `prefix` (the order is computed once per model)."""
+    ranked = model.get("_ranked")
+    if ranked is None:  # not stored: model_prune drops it, and the cache keeps it per version
+        ranked = model["_ranked"] = sorted(model["u"], key=model["u"].get, reverse=True)
+    found = []
+    for word in ranked:
+        if word.startswith(prefix):
+            found.append(word)
+            if len(found) == limit:
+                break
+    return found
 
 
 def _jaccard(a: set, b: set) -> float:

@@ -46,6 +46,8 @@ async def _typist(url: str, index: int, history: int, duration: float, pace: flo
     from assistbench.simulate import typing_steps
 
     me, carer = f"bench_typist{index}", f"bench_carer{index}"
+    # Generated before the clock starts: it would hold up every client's loop.
+    to_type = [m.text for m in conversation(me, carer, history * 2, seed=index)[history:] if m.sender == me]
     client = socketio.AsyncClient(reconnection=False)
     await client.connect(url, transports=["websocket"])
     await client.call("register_user", {"clerkId": me}, timeout=10)
@@ -54,10 +56,8 @@ async def _typist(url: str, index: int, history: int, duration: float, pace: flo
     await ready.wait_for_everyone()
     deadline = time.monotonic() + duration
     try:
-        for message in conversation(me, carer, history * 2, seed=index)[history:]:
-            if message.sender != me:
-                continue
-            steps = typing_steps(message.text)
+        for text in to_type:
+            steps = typing_steps(text)
             try:
                 typed, _ = next(steps)
                 while True:
@@ -106,8 +106,10 @@ def latency(args) -> None:
     python = sys.executable
     subprocess.run([python, "manage.py", "migrate", "-v0"], cwd=REPO, env=env, check=True)
     started = time.perf_counter()
-    subprocess.run([python, __file__, "seed", str(args.users), str(args.history)], cwd=REPO, env=env, check=True)
-    print(f"seeded and learned {args.users} x {args.history} messages in {time.perf_counter() - started:.0f} s")
+    subprocess.run(
+        [python, __file__, "seed", str(args.users), str(args.latency_history)], cwd=REPO, env=env, check=True
+    )
+    print(f"seeded and learned {args.users} x {args.latency_history} messages in {time.perf_counter() - started:.0f} s")
     log_dir = REPO / "var" / "bench"
     log_dir.mkdir(parents=True, exist_ok=True)
     processes = Processes(log_dir)
@@ -120,7 +122,7 @@ def latency(args) -> None:
         async def everyone():
             ready = Barrier(args.users)
             await asyncio.gather(*(
-                _typist(url, i, args.history, args.duration, args.pace_ms / 1000, latencies, ready)
+                _typist(url, i, args.latency_history, args.duration, args.pace_ms / 1000, latencies, ready)
                 for i in range(args.users)
             ))  # fmt: skip
 
