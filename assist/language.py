@@ -12,10 +12,10 @@ import math
 from assist.base import GENERIC_REPLIES, BaseModel
 from assist.text import START, Caret, in_case_of, initials, message_key, tokens_with_starts, words_of
 
-# Bounds of one user's model (see README, Assist: about 300 KB of JSON at most).
-MAX_WORDS = 4000
-MAX_PAIRS = 12000  # next-word pairs
-MAX_MESSAGES = 1500
+# Bounds of one user's model (README, Suggestions: its size at the bounds).
+MAX_WORDS = 3000
+MAX_PAIRS = 8000  # next-word pairs
+MAX_MESSAGES = 1000
 MAX_REPLY_PAIRS = 400
 RECEIVED_WEIGHT = 0.3  # words the user read count less than words they chose
 MAX_CONTACTS_PER_MESSAGE = 8

@@ -20,10 +20,11 @@ from users.models import User
 MAX_WORDS = 4
 MAX_REPLIES = 3
 OPTIONS = 4  # POST /chat/options, as the frontend reads it
-CACHE_SIZE = 2000  # users whose parsed model (and phrases) each process keeps
+CACHE_SIZE = 2000  # users whose phrases and last suggestions each process keeps
 
 _lock = threading.Lock()
-_models: OrderedDict[str, tuple[int, dict]] = OrderedDict()
+_models: OrderedDict[str, tuple[int, dict]] = OrderedDict()  # parsed models, most recently used last
+_model_bytes: dict[str, int] = {}  # their JSON sizes: the cache holds ASSIST_MODEL_CACHE_MB of JSON
 _phrases: OrderedDict[str, tuple[tuple, list[str]]] = OrderedDict()
 # Per (user, contact): the last text and the words shown for it, and the words passed over since.
 _shown: OrderedDict[tuple[str, str | None], tuple[str, frozenset]] = OrderedDict()
@@ -84,7 +85,15 @@ def _language(clerk_id: str, version: int | None) -> dict:
     if language is None:
         row = LanguageModel.objects.filter(user_id=clerk_id).first()
         language = (row.language() if row else None) or model_empty()
-        _remember(_models, clerk_id, (row.version if row else version, language))
+        budget = settings.ASSIST_MODEL_CACHE_MB * 1_000_000
+        with _lock:
+            _models[clerk_id] = (row.version if row else version, language)
+            _models.move_to_end(clerk_id)
+            _model_bytes[clerk_id] = len(row.data) if row else 0
+            total = sum(_model_bytes.values())  # a few hundred entries: cheaper than keeping a tally right
+            while len(_models) > 1 and total > budget:
+                oldest, _ = _models.popitem(last=False)
+                total -= _model_bytes.pop(oldest, 0)
     return language
 
 

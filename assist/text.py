@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -15,7 +16,8 @@ def words_of(text: str) -> list[str]:
     return [w.replace("’", "'") for w in WORD.findall(text.lower())]
 
 
-def tokens_with_starts(text: str) -> list[str]:
+@functools.lru_cache(maxsize=1024)  # each message is learned by its two users in turn
+def tokens_with_starts(text: str) -> tuple[str, ...]:
     """Words with START before each sentence: what next-word pairs are learned from."""
     out = [START]
     for piece in re.split(r"(?<=[.!?])\s+", text.strip()):
@@ -24,7 +26,7 @@ def tokens_with_starts(text: str) -> list[str]:
             if out[-1] != START:
                 out.append(START)
             out.extend(words)
-    return out
+    return tuple(out)
 
 
 def message_key(text: str) -> str:

@@ -141,6 +141,8 @@ SLOW_TYPIST_TYPING_TIMEOUT_SECONDS = env.float("SLOW_TYPIST_TYPING_TIMEOUT_SECON
 ASSIST_LEARN_SECONDS = env.float("ASSIST_LEARN_SECONDS", default=2.0)
 ASSIST_LEARN_SETTLE_SECONDS = env.float("ASSIST_LEARN_SETTLE_SECONDS", default=2.0)
 ASSIST_TEXT_MAX_LENGTH = env.int("ASSIST_TEXT_MAX_LENGTH", default=1000, minimum=1)
+# Users' parsed models each process keeps, in MB of their stored JSON (parsed: about 7 times more).
+ASSIST_MODEL_CACHE_MB = env.int("ASSIST_MODEL_CACHE_MB", default=32, minimum=1)
 PRESENCE_HEARTBEAT_SECONDS = env.float("PRESENCE_HEARTBEAT_SECONDS", default=10.0)
 PRESENCE_LEASE_SECONDS = env.float("PRESENCE_LEASE_SECONDS", default=30.0)
 # Per user, per window: generous enough for a reconnecting client flushing a queued outbox.

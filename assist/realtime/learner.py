@@ -16,7 +16,7 @@ from chat.realtime.db import call
 
 logger = logging.getLogger(__name__)
 
-BATCH = 500
+BATCH = 2000  # messages per transaction: each model is read and written once per batch
 
 _task = None
 
