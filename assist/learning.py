@@ -10,7 +10,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Max
+from django.db.models import Max, Q
 from django.utils import timezone
 
 from assist.language import model_apply, model_empty, model_prune
@@ -174,7 +174,7 @@ def assist_models_rebuild(*, clerk_id: str | None = None, batch: int = 2000) -> 
         query = Message.objects.filter(id__lte=through).order_by("id")
         learners = None
         if clerk_id is not None:
-            query = query.filter(sender_id=clerk_id) | query.filter(recipient_id=clerk_id)
+            query = query.filter(Q(sender_id=clerk_id) | Q(recipient_id=clerk_id))
             learners = _learners({clerk_id})
         after, previous = 0, {}
         while True:

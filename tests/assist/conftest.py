@@ -1,16 +1,7 @@
 import pytest
 
-from tests.chat.realtime.conftest import clients, db  # noqa: F401  (the realtime tests' client fixture)
-
-
-@pytest.fixture
-def alice(make_user):
-    return make_user("alice")
-
-
-@pytest.fixture
-def bob(make_user):
-    return make_user("bob")
+# The realtime tests' fixtures: a Socket.IO client factory, ORM calls from async tests, two users.
+from tests.chat.realtime.conftest import alice, bob, clients, db  # noqa: F401
 
 
 @pytest.fixture
