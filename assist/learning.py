@@ -77,6 +77,8 @@ def _apply(messages: list[dict], *, sign: int, learners: set[str] | None = None,
     if not messages:
         return
     users = {m["sender_id"] for m in messages} | {m["recipient_id"] for m in messages}
+    if sign < 0:  # unlearning reaches every model that may hold the text, learning on or off
+        learners = set(LanguageModel.objects.filter(user_id__in=users).values_list("user_id", flat=True))
     learners = _learners(users) if learners is None else learners & users
     models = _models_locked(learners)
     previous = {} if previous is None else previous

@@ -8,7 +8,7 @@ import pytest
 from django.core.management import call_command
 
 from assist.models import LanguageModel
-from chat.services import message_remove
+from chat.services import message_remove, message_restore
 from users.services import user_deactivate
 
 pytestmark = pytest.mark.django_db
@@ -90,11 +90,22 @@ def test_a_removed_message_is_unlearned_and_a_restore_relearns(send, api, alice,
         for prefix in ("z", "zebr", "zebracorn ", "zebracorn m"):
             assert not shows(suggestions(api, user, prefix), "zebracorn"), (user, prefix)
             assert not shows(suggestions(api, user, prefix), "marmalade"), (user, prefix)
+    # Learned, then learning turned off: a removal still takes the text out.
+    second = send(alice, bob, "gloaming tarantella")
+    learn()
+    assert shows(suggestions(api, alice, "gloa"), "gloaming")
+    api("patch", "/users/me/preferences", alice.clerk_id, {"learningEnabled": False})
+    message_remove(message_id=second.id)
+    assert not shows(suggestions(api, alice, "gloa"), "gloaming")
     # Removed before it was learned: never learned at all.
     late = send(alice, bob, "xylophonic reverie")
     message_remove(message_id=late.id)
     learn()
-    assert not shows(suggestions(api, alice, "xylo"), "xylophonic")
+    assert not shows(suggestions(api, bob, "xylo"), "xylophonic")  # bob still learns
+    # A restore learns the message back (for users still learning).
+    message_restore(message_id=message.id)
+    assert shows(suggestions(api, bob, "zebr"), "zebracorn")
+    assert not shows(suggestions(api, alice, "zebr"), "zebracorn")
 
 
 def test_reply_pairs_are_learned_and_suggested_for_a_similar_message(send, api, alice, bob, learn):
