@@ -155,3 +155,19 @@ async def test_a_dwell_typists_indicator_outlasts_the_default_timeout(learning_s
     assert ended["userId"] == quick.clerk_id and time.monotonic() - started < 3
     await asyncio.sleep(1.5)  # the never-happens window: past the default timeout
     assert [p for p in watcher.pending("user_typing") if not p["isTyping"]] == []
+
+
+async def test_a_typing_timeout_preference_keeps_the_indicator(learning_server, clients, alice, bob):
+    status, _ = await asyncio.to_thread(
+        _rest, learning_server, "patch", "/users/me/preferences", alice.clerk_id, {"typingTimeoutSeconds": 30}
+    )
+    assert status == 200
+    watcher = await clients(learning_server, bob.clerk_id)
+    typist = await clients(learning_server, alice.clerk_id)
+    pair = {"fromClerkId": alice.clerk_id, "toClerkId": bob.clerk_id}
+    await typist.call("typing_start", pair)
+    assert (await watcher.next("user_typing"))["isTyping"] is True
+    await asyncio.sleep(1.5)  # past the server's 1 s default here
+    assert watcher.pending("user_typing") == []
+    await typist.call("typing_stop", pair)  # the channel still works: the stop arrives
+    assert (await watcher.next("user_typing"))["isTyping"] is False
