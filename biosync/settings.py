@@ -140,6 +140,8 @@ SLOW_TYPIST_TYPING_TIMEOUT_SECONDS = env.float("SLOW_TYPIST_TYPING_TIMEOUT_SECON
 # be before it is read (a send still committing with a lower id is not skipped over).
 ASSIST_LEARN_SECONDS = env.float("ASSIST_LEARN_SECONDS", default=2.0)
 ASSIST_LEARN_SETTLE_SECONDS = env.float("ASSIST_LEARN_SETTLE_SECONDS", default=2.0)
+# false: server processes do not learn; run `manage.py assist_learn` as a process of its own.
+ASSIST_LEARN_IN_SERVER = env.bool("ASSIST_LEARN_IN_SERVER", default=True)
 ASSIST_TEXT_MAX_LENGTH = env.int("ASSIST_TEXT_MAX_LENGTH", default=1000, minimum=1)
 # Users' parsed models each process keeps, in MB of their stored JSON (parsed: about 7 times more).
 ASSIST_MODEL_CACHE_MB = env.int("ASSIST_MODEL_CACHE_MB", default=32, minimum=1)

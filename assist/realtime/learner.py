@@ -2,7 +2,8 @@
 since the last pass, outside the send path (the send batch never waits for it). Processes
 share one cursor under a row lock, so a message is learned once whichever process runs.
 
-Started on the first connection, like the presence heartbeat.
+Started on the first connection, like the presence heartbeat. With ASSIST_LEARN_IN_SERVER
+off it only builds the base model, and `manage.py assist_learn` learns in a process of its own.
 """
 
 import gc
@@ -35,7 +36,7 @@ async def _run(sio) -> None:
         gc.freeze()
     except Exception:
         logger.exception("assist base model failed to load")
-    while True:
+    while settings.ASSIST_LEARN_IN_SERVER:
         try:
             while await call(assist_learn_pending, batch=BATCH) == BATCH:
                 pass

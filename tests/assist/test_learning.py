@@ -140,3 +140,11 @@ def test_a_model_stays_bounded(send, alice, bob, learn):
     data = LanguageModel.objects.get(user_id=alice.clerk_id).language()
     assert len(data["u"]) <= language.MAX_WORDS * 1.1
     assert sum(len(v) for v in data["b"].values()) <= language.MAX_PAIRS * 1.1
+
+
+def test_the_learn_command_learns_what_is_pending(send, api, alice, bob, capsys, settings):
+    settings.ASSIST_LEARN_SETTLE_SECONDS = 0
+    send(alice, bob, SECRET)
+    call_command("assist_learn", "--once")
+    assert "learned 1 messages" in capsys.readouterr().out
+    assert shows(suggestions(api, alice, "zebr"), "zebracorn")
