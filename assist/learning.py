@@ -101,9 +101,9 @@ def _apply(messages: list[dict], *, sign: int, learners: set[str] | None = None,
         model_prune(language)
         row.set_language(language)
         updates.append((row.data, row.messages_learned, now, row.user_id))
-    # One statement run for every row (bulk_update's CASE expressions cost more than learning).
-    with connection.cursor() as cursor:
-        cursor.executemany(UPDATE_SQL, updates)
+    if updates:  # one statement run for every row (bulk_update's CASE expressions cost more than learning)
+        with connection.cursor() as cursor:
+            cursor.executemany(UPDATE_SQL, updates)
 
 
 def _cursor(*, skip_locked: bool = False) -> LearnCursor | None:
