@@ -14,7 +14,14 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 @pytest.fixture(scope="module")
 def learning_server(asgi_server_factory):
-    return asgi_server_factory(ASSIST_LEARN_SECONDS="0.2", ASSIST_LEARN_SETTLE_SECONDS="0", TYPING_TIMEOUT_SECONDS="1")
+    # A small pool, and stopped with the module: PostgreSQL's connections are shared with the
+    # servers the later tests start.
+    server = asgi_server_factory(
+        ASSIST_LEARN_SECONDS="0.2", ASSIST_LEARN_SETTLE_SECONDS="0", TYPING_TIMEOUT_SECONDS="1",
+        DB_POOL_MIN_SIZE="1", DB_POOL_MAX_SIZE="4",
+    )  # fmt: skip
+    yield server
+    server.stop()
 
 
 def _rest(server, method, path, clerk_id, body=None):
