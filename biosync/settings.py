@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "contacts",
     "chat",
     "reports",
+    "assist",
 ]
 
 # django-prometheus's Before/After pair wraps the whole chain: request counts and latencies by
@@ -136,6 +137,18 @@ MESSAGE_EDIT_WINDOW_SECONDS = env.int("MESSAGE_EDIT_WINDOW_SECONDS", default=900
 # 0 turns the guard off.
 DUPLICATE_SEND_WINDOW_MS = env.int("DUPLICATE_SEND_WINDOW_MS", default=1500, minimum=0)
 TYPING_TIMEOUT_SECONDS = env.float("TYPING_TIMEOUT_SECONDS", default=6.0)
+# Users flagged isParalyzed select letters by dwelling on them: a gap between two selections
+# must not end their indicator (their own preference, when set, wins).
+SLOW_TYPIST_TYPING_TIMEOUT_SECONDS = env.float("SLOW_TYPIST_TYPING_TIMEOUT_SECONDS", default=20.0)
+# Suggestions (assist): how often each process learns new messages, and how old a message must
+# be before it is read (a send still committing with a lower id is not skipped over).
+ASSIST_LEARN_SECONDS = env.float("ASSIST_LEARN_SECONDS", default=2.0)
+ASSIST_LEARN_SETTLE_SECONDS = env.float("ASSIST_LEARN_SETTLE_SECONDS", default=2.0)
+# false: server processes do not learn; run `manage.py assist_learn` as a process of its own.
+ASSIST_LEARN_IN_SERVER = env.bool("ASSIST_LEARN_IN_SERVER", default=True)
+ASSIST_TEXT_MAX_LENGTH = env.int("ASSIST_TEXT_MAX_LENGTH", default=1000, minimum=1)
+# Users' parsed models each process keeps, in MB of their stored JSON (parsed: about 7 times more).
+ASSIST_MODEL_CACHE_MB = env.int("ASSIST_MODEL_CACHE_MB", default=32, minimum=1)
 PRESENCE_HEARTBEAT_SECONDS = env.float("PRESENCE_HEARTBEAT_SECONDS", default=10.0)
 PRESENCE_LEASE_SECONDS = env.float("PRESENCE_LEASE_SECONDS", default=30.0)
 # Per user, per window: generous enough for a reconnecting client flushing a queued outbox.

@@ -36,6 +36,7 @@ urlpatterns = [
     path("", include("contacts.api.urls")),
     path("", include("chat.api.urls")),
     path("", include("reports.api.urls")),
+    path("", include("assist.api.urls")),
     # API documentation: the OpenAPI document at the seed's /doc, Scalar at the seed's /scalar.
     path("doc", SpectacularJSONAPIView.as_view(), name="schema"),
     path("scalar", docs_pages.scalar_page, name="scalar"),

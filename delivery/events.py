@@ -15,6 +15,7 @@ TYPING_START = "typing_start"
 TYPING_STOP = "typing_stop"
 EDIT_MESSAGE = "edit_message"
 DELETE_MESSAGE = "delete_message"
+SUGGEST = "suggest"
 
 # Server → client
 REGISTERED = "registered"
@@ -27,6 +28,8 @@ USER_TYPING = "user_typing"
 USER_STATUS = "user_status"
 MESSAGE_DELETED = "message_deleted"
 MESSAGE_EDITED = "message_edited"
+PHRASES_CHANGED = "phrases_changed"
+PREFERENCES_UPDATED = "preferences_updated"
 ERROR = "error"
 
 # The events a reconnecting socket is sent again when it missed them (connection state
@@ -159,3 +162,12 @@ def error_payload(event: str, error: str, details=None) -> dict:
     if details is not None:
         body["details"] = details
     return body
+
+
+def phrases_changed_payload(action: str, phrase: dict) -> dict:
+    """A phrase board changed on one device: `action` is created, updated or deleted."""
+    return {"action": action, "phrase": phrase}
+
+
+def preferences_updated_payload(preferences: dict) -> dict:
+    return {"preferences": preferences}

@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("kernel", "delivery", "users", "changelog", "contacts", "chat", "reports", "biosync")
-APP_ORDER = {"users": 0, "changelog": 1, "contacts": 2, "chat": 3, "reports": 4}
+PACKAGES = ("kernel", "delivery", "users", "changelog", "contacts", "chat", "reports", "assist", "biosync")
+APP_ORDER = {"users": 0, "changelog": 1, "contacts": 2, "chat": 3, "reports": 4, "assist": 5}
 
 KERNEL, DELIVERY, MODELS, SERVICES, TRANSPORTS, ROOTS = range(6)
 LAYER_NAMES = ["kernel", "delivery", "models", "services/selectors", "transports", "roots"]

@@ -13,6 +13,7 @@ from kernel.errors import NotFoundError, ServiceError
 from kernel.logging import log_event
 from users.models import PendingProfile, User, WebhookDelivery, valid_clerk_id
 from users.presence import user_presence_refresh
+from users.signals import user_deactivated
 
 logger = logging.getLogger(__name__)
 
@@ -213,6 +214,7 @@ def user_deactivate(*, clerk_id: str) -> User | None:
         if user.is_active:
             user.is_active = False
             user.save(update_fields=["is_active", "updated_at"])
+        user_deactivated.send(sender=User, clerk_id=clerk_id)
         _sockets_disconnect_on_commit(clerk_id)
     return user
 

@@ -17,6 +17,9 @@ import socketio
 from django.utils import timezone
 from socketio.exceptions import ConnectionRefusedError
 
+from assist import selectors as assist_selectors
+from assist import suggestions
+from assist.realtime import learner
 from chat import services
 from chat.realtime import heartbeat, payloads, recovery, sendqueue
 from chat.realtime.db import call
@@ -89,6 +92,7 @@ class ChatNamespace(socketio.AsyncNamespace):
 
     async def on_connect(self, sid, environ, auth=None):
         heartbeat.ensure_started(self.server)
+        learner.ensure_started(self.server)
         try:
             if await recovery.restore(self, sid, environ, auth):
                 return
@@ -177,7 +181,8 @@ class ChatNamespace(socketio.AsyncNamespace):
     @event(events.TYPING_START)
     async def on_typing_start(self, sid, clerk_id, data):
         recipient_id = await self._typing_target(sid, clerk_id, data)
-        await typing.typing_start(typist_id=clerk_id, recipient_id=recipient_id, sid=sid)
+        timeout = (await self.get_session(sid)).get("typing_timeout")
+        await typing.typing_start(typist_id=clerk_id, recipient_id=recipient_id, sid=sid, timeout=timeout)
         return {"success": True}
 
     @event(events.TYPING_STOP)
@@ -185,6 +190,12 @@ class ChatNamespace(socketio.AsyncNamespace):
         recipient_id = await self._typing_target(sid, clerk_id, data)
         await typing.typing_stop(typist_id=clerk_id, recipient_id=recipient_id)
         return {"success": True}
+
+    @event(events.SUGGEST)
+    async def on_suggest(self, sid, clerk_id, data):
+        text, to_clerk_id = payloads.suggest(data)
+        found = await call(suggestions.suggestions_get, clerk_id=clerk_id, text=text, to_clerk_id=to_clerk_id)
+        return {"success": True, **found}
 
     async def trigger_event(self, event, *args):
         if event == UNDECODABLE_EVENT:
@@ -268,6 +279,8 @@ class ChatNamespace(socketio.AsyncNamespace):
             # query, yet a suspension (of either side) stops the indicators within that moment.
             checked.pop(recipient_id, None)
             checked[recipient_id] = now
+            # The typist's own indicator timeout (longer for slow typists), re-read as often.
+            session["typing_timeout"] = await call(assist_selectors.typing_timeout_for, clerk_id=clerk_id)
             while len(checked) > 50:
                 checked.pop(next(iter(checked)))
         return recipient_id

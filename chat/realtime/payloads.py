@@ -120,3 +120,15 @@ def edit_message(data) -> tuple[int, str]:
 
 def delete_message(data) -> int:
     return _message_id(_object(data))
+
+
+def suggest(data) -> tuple[object, object]:
+    """(text, toClerkId) of a `suggest`; their rules (length, types) are the selector's."""
+    data = _object(data)
+    text = data.get("text", "")
+    if not isinstance(text, str):
+        raise _invalid("text", "text must be a string", text)
+    to_clerk_id = data.get("toClerkId")
+    if to_clerk_id is not None and not valid_clerk_id(to_clerk_id):
+        raise _invalid("toClerkId", "toClerkId must be a user id", to_clerk_id)
+    return text, to_clerk_id

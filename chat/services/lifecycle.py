@@ -19,6 +19,7 @@ from chat.services.previews import previews_refresh
 from chat.services.receipts import unread_recount
 from chat.services.rules import message_text_validate
 from chat.services.storage import chat_states
+from chat.signals import message_hidden
 from delivery import emitter, events
 from kernel.errors import ForbiddenError, NotFoundError, ServiceError
 from kernel.logging import log_event
@@ -116,5 +117,7 @@ def message_delete(*, deleter_id: str, message_id: int) -> Message:
         unread_recount(reader_id=message.recipient_id, conversation=conversation)
         payload = events.message_deleted_payload(message.id, message.conversation_id, events.DELETED_BY_SENDER)
         _announce_to_both(message, events.MESSAGE_DELETED, payload)
+        # Apps above chat (typing assistance) forget the text, as for a moderator's removal.
+        message_hidden.send(sender=Message, message=message)
     log_event(logger, "message.deleted", message_id=message.id, conversation_id=message.conversation_id)
     return message

@@ -10,6 +10,7 @@ from django.utils import timezone
 from changelog.services import changes_record
 from chat.models import Message
 from chat.services.previews import previews_refresh
+from chat.signals import message_hidden, message_shown
 from delivery import emitter, events
 from kernel.errors import NotFoundError
 from kernel.logging import log_event
@@ -45,7 +46,10 @@ def _moderated(message_id: int, removed_at) -> tuple[Message, bool]:
                 changes_record(
                     changes=[(c, events.MESSAGE_DELETED, payload) for c in (message.sender_id, message.recipient_id)]
                 )
+                message_hidden.send(sender=Message, message=message)
                 emitter.send_event_on_commit(_removed_events(message))
+            else:
+                message_shown.send(sender=Message, message=message)
     return message, changed
 
 

@@ -31,22 +31,23 @@ async def _emit(typist_id: str, recipient_id: str, is_typing: bool) -> None:
     await emitter.emit_async(events.USER_TYPING, payload, room=events.user_room(recipient_id))
 
 
-async def _expire(key: tuple[str, str]) -> None:
-    await asyncio.sleep(settings.TYPING_TIMEOUT_SECONDS)
+async def _expire(key: tuple[str, str], timeout: float) -> None:
+    await asyncio.sleep(timeout)
     indicator = _active.get(key)
     if indicator is not None and indicator.timer is asyncio.current_task():
         del _active[key]
         await _emit(*key, False)
 
 
-async def typing_start(*, typist_id: str, recipient_id: str, sid: str) -> None:
+async def typing_start(*, typist_id: str, recipient_id: str, sid: str, timeout: float | None = None) -> None:
+    """`timeout`: the typist's own (a dwell typist's is longer); None: TYPING_TIMEOUT_SECONDS."""
     key = (typist_id, recipient_id)
     indicator = _active.setdefault(key, _Indicator())
     indicator.sids.add(sid)
     _by_sid.setdefault(sid, set()).add(key)
     if indicator.timer is not None:
         indicator.timer.cancel()
-    indicator.timer = asyncio.create_task(_expire(key))
+    indicator.timer = asyncio.create_task(_expire(key, timeout or settings.TYPING_TIMEOUT_SECONDS))
     # Sent again on every start: a recipient who connected meanwhile catches up.
     await _emit(typist_id, recipient_id, True)
 
