@@ -28,7 +28,9 @@ class SuggestionsQuerySerializer(serializers.Serializer):
         required=False, allow_blank=True, trim_whitespace=False, default="",
         max_length=settings.ASSIST_TEXT_MAX_LENGTH, help_text="What is typed so far (a trailing space matters).",
     )  # fmt: skip
-    to = StrictCharField(required=False, max_length=255, help_text="The contact's Clerk id.")
+    to = StrictCharField(
+        required=False, allow_blank=True, max_length=255, help_text="The contact's Clerk id (empty: none)."
+    )
 
 
 class SuggestionsSerializer(serializers.Serializer):

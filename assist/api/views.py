@@ -42,7 +42,9 @@ class AssistViewSet(viewsets.ViewSet):
     def suggestions(self, request):
         query = validated(SuggestionsQuerySerializer, request.query_params)
         return Response(
-            suggestions.suggestions_get(clerk_id=request.user.clerk_id, text=query["text"], to_clerk_id=query.get("to"))
+            suggestions.suggestions_get(
+                clerk_id=request.user.clerk_id, text=query["text"], to_clerk_id=query.get("to") or None
+            )
         )
 
     @extend_schema(
