@@ -74,9 +74,9 @@ def generate(cursor, *, total: int, user_messages: int, words: list[str]) -> Non
     tenth in about 4%)."""
     cursor.execute(
         "INSERT INTO users (clerk_id, username, full_name, email, image_url, is_paralyzed, status, created_at, "
-        "updated_at, is_active, suspension_reason) "
+        "updated_at, is_active, suspension_reason, blocks_anyone) "
         "SELECT 'user_bench_' || CASE WHEN i = 0 THEN 'me' ELSE i::text END, '', '', '', '', "
-        "false, 'offline', now(), now(), true, '' FROM generate_series(0, %s) i",
+        "false, 'offline', now(), now(), true, '', false FROM generate_series(0, %s) i",
         [OTHERS],
     )
     # The measured user's conversations come first (ids 1..PARTNERS), then the others'.
