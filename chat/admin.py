@@ -144,7 +144,8 @@ class MessageAdmin(admin.ModelAdmin):
 
     @admin.display(description="sent (UTC)", ordering="created_at")
     def sent(self, message):
-        return message.created_at.strftime("%Y-%m-%d %H:%M")
+        # The year is in the date bar above the list; the column must fit at 1,280 px.
+        return message.created_at.strftime("%b %d %H:%M")
 
     @admin.display(description="content")
     def excerpt(self, message):

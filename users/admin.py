@@ -39,7 +39,6 @@ class UserAdmin(admin.ModelAdmin):
         "is_paralyzed",
         "is_active",
         "suspended",
-        "created_at",
     )
     search_fields = ("clerk_id", "username", "full_name", "email")
     list_filter = ("status", "is_paralyzed", "is_active", SuspendedFilter)
