@@ -12,6 +12,7 @@ from chat.models import Conversation, Message
 from contacts.models import Contact
 from contacts.selectors import nicknames_of
 from delivery import events
+from kernel.queries import CompiledValues
 from kernel.timestamps import IsoZ, iso_z
 from users.models import User
 
@@ -23,18 +24,51 @@ def _of_participant(clerk_id: str):
     return Conversation.objects.filter(Q(user1_id=clerk_id) | Q(user2_id=clerk_id)).select_related("user1", "user2")
 
 
-def conversation_for_participant(*, conversation_id: int, clerk_id: str) -> Conversation | None:
-    """The conversation if the caller takes part in it; anyone else's answers like a missing one.
+# The participants' fields a conversation read carries (conversation_for_participant), in the
+# model's field order, as Model.from_db takes them.
+PARTICIPANT_FIELDS = tuple(
+    f.attname
+    for f in User._meta.concrete_fields
+    if f.attname in {"clerk_id", "username", "full_name", "image_url", "is_paralyzed", "last_seen_at", "status"}
+)
 
-    With both users, and `other_nickname`: the caller's nickname for the other participant (None
-    when they are not a contact or have none). One query; no ORDER BY, the id picks one row.
-    """
+
+def _participant_query(*, conversation_id: int, clerk_id: str):
     # The caller's contact row among the two participants can only be the other one (contacts_not_self).
     nickname = Contact.objects.filter(
         Q(contact_id=OuterRef("user1_id")) | Q(contact_id=OuterRef("user2_id")), owner_id=clerk_id
     ).values("nickname")[:1]
-    rows = _of_participant(clerk_id).filter(pk=conversation_id).annotate(other_nickname=Subquery(nickname))[:1]
-    return next(iter(rows), None)
+    users = [f"{side}__{name}" for side in ("user1", "user2") for name in PARTICIPANT_FIELDS]
+    return (
+        Conversation.objects.filter(Q(user1_id=clerk_id) | Q(user2_id=clerk_id), pk=conversation_id)
+        .order_by()
+        .values("id", "user1_id", "user2_id", *users, other_nickname=Subquery(nickname))
+    )
+
+
+# A hot read (every message page): compiled once (kernel.queries).
+_participant_row = CompiledValues(_participant_query, conversation_id=-(2**62), clerk_id="\x00caller")
+
+
+def conversation_for_participant(*, conversation_id: int, clerk_id: str) -> Conversation | None:
+    """The conversation if the caller takes part in it; anyone else's answers like a missing one.
+
+    With both users (`PARTICIPANT_FIELDS` loaded, the rest deferred), and `other_nickname`: the
+    caller's nickname for the other participant (None when they are not a contact or have none).
+    One query; no ORDER BY, the id picks one row.
+    """
+    rows = _participant_row.rows(conversation_id=conversation_id, clerk_id=clerk_id)
+    if not rows:
+        return None
+    row = rows[0]
+    conversation = Conversation.from_db(
+        "default", ["id", "user1_id", "user2_id"], [row["id"], row["user1_id"], row["user2_id"]]
+    )
+    for side in ("user1", "user2"):
+        values = [row[f"{side}__{name}"] for name in PARTICIPANT_FIELDS]
+        setattr(conversation, side, User.from_db("default", PARTICIPANT_FIELDS, values))
+    conversation.other_nickname = row["other_nickname"]
+    return conversation
 
 
 def other_user(conversation: Conversation, clerk_id: str) -> User:
@@ -124,24 +158,38 @@ def message_rows_page(
     `offset` newest, as the seed pages. With `after`: the oldest `limit` messages newer than it,
     how a reconnecting client catches up page by page.
     """
-    rows = Message.objects.values(*MESSAGE_ROW_FIELDS, **MESSAGE_ROW_EXPRESSIONS)
-    return _page(rows, conversation_id, limit, offset, after, before)
-
-
-def _page(messages, conversation_id, limit, offset, after, before) -> MessagePage:
     limit = min(limit, MESSAGES_MAX_LIMIT)
-    messages = messages.filter(conversation_id=conversation_id)
-    if after is not None:
-        messages = messages.filter(id__gt=after)
+    query = _pages[(after is not None, before is not None)]
+    bounds = {"after": after} if after is not None else {}
     if before is not None:
-        messages = messages.filter(id__lt=before)
-    ordered = messages.order_by("id") if after is not None else messages.order_by("-id")
-    rows = list(ordered[offset : offset + limit + 1])
+        bounds["before"] = before
+    rows = query.rows(conversation_id=conversation_id, limit=limit + 1, offset=offset, **bounds)
     has_more = len(rows) > limit
     rows = rows[:limit]
     if after is None:
         rows.reverse()
     return MessagePage(messages=rows, has_more=has_more)
+
+
+def _page_query(*, conversation_id: int, after: int | None = None, before: int | None = None):
+    messages = Message.objects.filter(conversation_id=conversation_id)
+    if after is not None:
+        messages = messages.filter(id__gt=after)
+    if before is not None:
+        messages = messages.filter(id__lt=before)
+    ordered = messages.order_by("id") if after is not None else messages.order_by("-id")
+    return ordered.values(*MESSAGE_ROW_FIELDS, **MESSAGE_ROW_EXPRESSIONS)
+
+
+def _page_variant(newer: bool, older: bool) -> CompiledValues:
+    bounds = {"after": -(2**62) + 1} if newer else {}
+    if older:
+        bounds["before"] = -(2**62) + 2
+    return CompiledValues(_page_query, conversation_id=-(2**62), **bounds)
+
+
+# Every message page is one of four queries (with or without each cursor), compiled once each.
+_pages = {(newer, older): _page_variant(newer, older) for newer in (False, True) for older in (False, True)}
 
 
 SYNC_DEFAULT_LIMIT = 100
