@@ -21,7 +21,7 @@ from chat.api.serializers import (
     other_user_data,
     search_hit_data,
 )
-from kernel.api import BAD_REQUEST, ID_SCHEMA, UNAUTHORIZED, error_response, parse_id, validated
+from kernel.api import BAD_REQUEST, ID_SCHEMA, LIST_RENDERERS, UNAUTHORIZED, error_response, parse_id, validated
 from kernel.errors import NotFoundError
 from users.models import CLERK_ID_PATTERN, valid_clerk_id
 from users.presence import online_ids
@@ -51,6 +51,8 @@ def _messages_body(request, conversation) -> dict:
 
 class ConversationViewSet(viewsets.ViewSet):
     """Conversations and their message history. Other users' conversations answer 404."""
+
+    renderer_classes = LIST_RENDERERS  # hot reads; their bodies hold no floats
 
     @extend_schema(
         operation_id="conversations_list",

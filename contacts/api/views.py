@@ -12,7 +12,7 @@ from contacts.api.serializers import (
     contact_data,
     contact_online_ids,
 )
-from kernel.api import BAD_REQUEST, ID_SCHEMA, UNAUTHORIZED, error_response, parse_id, validated
+from kernel.api import BAD_REQUEST, ID_SCHEMA, LIST_RENDERERS, UNAUTHORIZED, error_response, parse_id, validated
 
 CONTACT_EXAMPLE = {
     "id": 1,
@@ -43,6 +43,8 @@ def _contact_body(contact) -> dict:
 
 class ContactViewSet(viewsets.ViewSet):
     """The caller's contact list. Other users' rows answer 404, exactly like missing ones."""
+
+    renderer_classes = LIST_RENDERERS  # hot reads; their bodies hold no floats
 
     @extend_schema(
         operation_id="contacts_list",
