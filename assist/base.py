@@ -19,7 +19,6 @@ import wordfreq
 import yaml
 
 from assist.text import START, message_key, tokens_with_starts, words_of
-from kernel.heap import heap_freeze
 
 VOCABULARY_SIZE = 30_000
 PREFIX_TOP = 8  # words kept per prefix, most frequent first
@@ -111,5 +110,4 @@ def base_model() -> BaseModel:
         with _lock:
             if _model is None:
                 _model = _build()
-                heap_freeze()  # it lives as long as the process: out of the collector's full passes
     return _model

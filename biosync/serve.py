@@ -23,7 +23,6 @@ from django.conf import settings
 
 from biosync import preflight
 from biosync.env import exit_on_config_error
-from kernel.heap import heap_freeze
 
 logger = logging.getLogger("biosync.serve")
 
@@ -98,7 +97,6 @@ def main() -> None:
     # The application first (uvicorn and daphne find it imported): once the ports accept
     # connections, Django is set up and serving.
     importlib.import_module("biosync.asgi")
-    heap_freeze()  # the application is built: it lives as long as the process
     ports = {settings.PORT: "PORT"}
     ports.setdefault(settings.SOCKET_PORT, "SOCKET_PORT")  # equal ports share one socket
     sockets = _listening_sockets(host, ports)
