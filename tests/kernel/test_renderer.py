@@ -9,7 +9,7 @@ from kernel.api import ListJSONRenderer
 
 BODIES = [
     {"contacts": [{"id": 1, "nickname": None, "isBlocked": False, "unreadCount": 2**40}]},
-    {"text": "\x00\x1f\x7f\"\\/\n\r\t\b\f é 😀 \u2028 \u2029 <script>", "empty": "", "list": [[], {}, [None, True]]},
+    {"text": '\x00\x1f\x7f"\\/\n\r\t\b\f é 😀 \u2028 \u2029 <script>', "empty": "", "list": [[], {}, [None, True]]},
     {"when": datetime(2025, 11, 6, 12, 30, tzinfo=UTC)},  # not orjson's to write: DRF's encoder writes it
     {"huge": 2**70},
     [],
