@@ -95,7 +95,7 @@ class Ours(Target):
             "RATE_LIMIT_MESSAGES": "1000000000",
             "RATE_LIMIT_TYPING": "1000000000",
         }
-        self.server_env.update(_prefixed_env("BENCH_OURS_"))
+        self.server_env.update(self.env_overrides())
         self._spawn([str(self.repo / "scripts" / "serve")], env=self.server_env, cwd=self.repo)
         probe = f"benchprobe_{uuid.uuid4().hex[:8]}"
         status, _ = http("POST", f"{self.rest_url}/users", headers={"x-clerk-id": probe}, body={"isParalyzed": False})
@@ -104,6 +104,9 @@ class Ours(Target):
     @property
     def repo(self) -> Path:
         return self.env.repo
+
+    def env_overrides(self) -> dict[str, str]:
+        return _prefixed_env("BENCH_OURS_")
 
     def redis_pids(self) -> list[int]:
         # The local redis-server, when there is exactly one (it is shared: others' use counts too).
@@ -142,6 +145,11 @@ class OursRef(Ours):
     """The same server from another checkout (BENCH_REF_DIR): a change against the commit before it."""
 
     database = "biosync_bench_ref"
+
+    def env_overrides(self) -> dict[str, str]:
+        # BENCH_REF_<VAR> on top: one setting against another in one run (BENCH_REF_DIR may be
+        # this very checkout).
+        return {**super().env_overrides(), **_prefixed_env("BENCH_REF_")}
 
     @property
     def repo(self) -> Path:
