@@ -1,9 +1,9 @@
 """Per-user logs of the recoverable events (events.RECOVERABLE_EVENTS), each entry with an offset.
 
 Connection state recovery replays a user's log after the offset a reconnecting socket last
-saw; a later at-least-once delivery can read the same logs. With REDIS_URL each user's log is
-a Redis Stream (`<prefix>:events:<clerk id>`), shared by every process; without it, a ring
-buffer in the one process. Either way a log keeps at most RECOVERY_MAX_EVENTS entries, none
+saw, and a process catching up after a pub/sub outage reads it the same way. With REDIS_URL
+each user's log is a Redis Stream (`<prefix>:events:<clerk id>`), shared by every process;
+without it, a ring buffer in the one process. Either way a log keeps at most RECOVERY_MAX_EVENTS entries, none
 older than `retention_seconds()`, and a log without a new entry for that long is gone.
 
 Offsets are Redis Stream ids (`<milliseconds>-<sequence>`, ordered), in memory too. A log knows

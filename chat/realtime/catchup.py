@@ -151,7 +151,10 @@ async def processes_checked(server) -> None:
     if not eventlog.events_held():
         _logged_through = time.time()
     await call(leases.process_renew, host_id, _logged_through)
-    for host, expiry, logged_through in await call(leases.processes_gone):
+    gone = await call(leases.processes_gone)
+    for host in set(_handled) - {host for host, _, _ in gone}:
+        del _handled[host]  # forgotten by the registry too
+    for host, expiry, logged_through in gone:
         if host == host_id or _handled.get(host) == expiry:
             continue
         _handled[host] = expiry

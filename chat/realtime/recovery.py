@@ -35,15 +35,13 @@ from users.identity import Identity, IdentityError, socket_identity_at_connect
 logger = logging.getLogger(__name__)
 
 PYTHON_AGENTS = ("python/", "python-")
+_WISHES = {"1": True, "true": True, "0": False, "false": False}
 
 
 def received_memory_seconds() -> float:
     """How long a socket remembers the messages it got: longer than a dead process goes unnoticed
     (its lease, plus a heartbeat), so a database catch-up after it never sends one twice."""
     return settings.PRESENCE_LEASE_SECONDS + 2 * settings.PRESENCE_HEARTBEAT_SECONDS + 30
-
-
-_WISHES = {"1": True, "true": True, "0": False, "false": False}
 
 
 @dataclass

@@ -193,7 +193,7 @@ class OrderedRedisManager(socketio.AsyncRedisManager, _DirectLocalEmit):
         """python-socketio's listener, retried every LISTEN_RETRY_SECONDS instead of on a doubling
         back-off, and followed by a catch-up after each outage: pub/sub drops whatever is
         published while a subscriber is away, so every socket of this process is held and sent
-        what its user's event log gained since the last event it got (catch_up)."""
+        what it missed from the database and its user's event log (catchup.catch_up)."""
         lost_at = None
         while True:
             try:
