@@ -176,8 +176,8 @@ def sync_page(*, clerk_id: str, after: int, limit: int) -> SyncPage:
 
 
 def messages_received_since(*, clerk_ids, since) -> list[Message]:
-    """Messages to these users stored since `since`, not taken away, oldest first (a catch-up
-    after a server process died)."""
+    """Messages to these users stored since `since`, not taken away, oldest first (the catch-ups
+    after a pub/sub outage or a dead server process)."""
     return list(
         Message.objects.filter(
             recipient_id__in=list(clerk_ids), created_at__gte=since, deleted_at__isnull=True, removed_at__isnull=True

@@ -91,7 +91,9 @@ async def _send_stored(server, sid: str, log: SocketLog, messages) -> int:
     for message in messages:
         if message.created_at.timestamp() >= log.bound_at:
             payload = events.receive_message_payload(message)
-            sent += len(await server.manager.emit_here(events.RECEIVE_MESSAGE, payload, sid))
+            if await server.manager.emit_here(events.RECEIVE_MESSAGE, payload, sid):
+                sent += 1
+                log.sent_without_offset(message.id)
     return sent
 
 
@@ -128,6 +130,11 @@ async def _catch_up_user(server, clerk_id: str, pairs: list[tuple[str, SocketLog
         eio_sid = server.manager.eio_sid_from_sid(sid, "/")
         try:
             if eio_sid is not None:
+                # The log first (its events carry offsets), then what only the database has,
+                # then the events that arrived meanwhile.
+                missed, log.missed = log.missed, []
+                for entry in missed:
+                    await server._send_logged(eio_sid, "/", log, entry)
                 count += await _send_stored(server, sid, log, stored)
                 await server._replay(eio_sid, "/", log)
         finally:

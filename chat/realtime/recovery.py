@@ -36,6 +36,7 @@ logger = logging.getLogger(__name__)
 
 PYTHON_AGENTS = ("python/", "python-")
 _WISHES = {"1": True, "true": True, "0": False, "false": False}
+UNLOGGED_KEPT = 1000  # per socket, see SocketLog.unlogged
 
 
 def received_memory_seconds() -> float:
@@ -63,6 +64,13 @@ class SocketLog:
     # The messages it was sent as their recipient lately (id -> when): sent once each, whichever
     # path brings them (pub/sub, a catch-up from the log or from the database).
     received: OrderedDict[int, float] = field(default_factory=OrderedDict)
+    # Of those, the ones sent without an offset (from the database): a recovery's replay of the
+    # log after the client's offset must not send them again.
+    unlogged: list[int] = field(default_factory=list)
+
+    def sent_without_offset(self, message_id: int) -> None:
+        if self.pid is not None:
+            self.unlogged = [*self.unlogged[-(UNLOGGED_KEPT - 1) :], message_id]
 
     def first_time(self, event: str, data) -> bool:
         """Whether the event is not a receive_message this socket already got (then records it)."""
@@ -145,7 +153,7 @@ async def left(manager, sid: str) -> None:
     if log is None or log.clerk_id is None or log.pid is None:
         return
     session = resume.ResumeSession(
-        clerk_id=log.clerk_id, start=log.start, sids=log.sids[-20:], expires_at=log.expires_at
+        clerk_id=log.clerk_id, start=log.start, sids=log.sids[-20:], expires_at=log.expires_at, received=log.unlogged
     )
     try:
         await call(resume.save, log.pid, session)
@@ -177,7 +185,8 @@ async def restore(namespace, sid: str, environ: dict, auth) -> bool:
     manager = namespace.server.manager
     log = SocketLog(
         pid=auth["pid"], sids=[*session.sids, sid], clerk_id=session.clerk_id, start=session.start,
-        expires_at=session.expires_at, waiting=[], bound_at=time.time(),
+        expires_at=session.expires_at, waiting=[], bound_at=time.time(), unlogged=session.received,
+        received=OrderedDict((message_id, time.monotonic()) for message_id in session.received),
     )  # fmt: skip
     logs_of(manager)[sid] = log
     try:

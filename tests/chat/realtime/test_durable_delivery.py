@@ -193,3 +193,38 @@ async def test_what_a_dead_process_stored_but_never_logged_reaches_connected_rec
     while await db(lambda: Message.objects.get(pk=orphan).delivered_at)() is None:
         assert time.monotonic() < deadline, "the catch-up's delivery was never confirmed"
         await asyncio.sleep(0.05)
+
+
+async def test_socketio_client_gets_it_all_once_across_an_outage_and_a_recovery_after_it(
+    private_redis, own_servers, clients, js, alice, bob
+):
+    one = own_servers(REDIS_URL=private_redis.url)
+    two = own_servers(REDIS_URL=private_redis.url)
+    sender = await clients(one, alice.clerk_id)
+    far = await js(two, bob.clerk_id)  # socket.io-client: offered recovery, sent offsets
+    assert (await far.connected())["recovered"] is False
+
+    def texts() -> list[str]:
+        return [args[0]["text"] for _, args in far.events("receive_message")]
+
+    assert (await sender.send(bob.clerk_id, "before"))["success"]
+    await far.until(lambda _: texts() == ["before"])
+
+    private_redis.stop()
+    during = [f"during {i}" for i in range(5)]
+    for text in during:
+        assert (await sender.send(bob.clerk_id, text))["success"], text
+        await asyncio.sleep(OUTAGE_SECONDS / len(during))
+    private_redis.start()
+    assert (await sender.send(bob.clerk_id, "after"))["success"]
+    await far.until(lambda _: "after" in texts(), timeout=20)
+    assert texts() == ["before", *during, "after"]
+
+    # A recovery right after the catch-up replays nothing it already had.
+    await far.drop()
+    await far.command("reconnect")
+    assert (await far.connected())["recovered"] is True
+    marker = await sender.send(bob.clerk_id, "marker")
+    await far.until(lambda _: "marker" in texts())
+    assert texts() == ["before", *during, "after", "marker"]
+    assert far.events("receive_message")[-1][1][0]["messageId"] == marker["messageId"]
