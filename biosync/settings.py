@@ -151,6 +151,9 @@ ASSIST_TEXT_MAX_LENGTH = env.int("ASSIST_TEXT_MAX_LENGTH", default=1000, minimum
 ASSIST_MODEL_CACHE_MB = env.int("ASSIST_MODEL_CACHE_MB", default=32, minimum=1)
 PRESENCE_HEARTBEAT_SECONDS = env.float("PRESENCE_HEARTBEAT_SECONDS", default=10.0)
 PRESENCE_LEASE_SECONDS = env.float("PRESENCE_LEASE_SECONDS", default=30.0)
+# A send announced "delivered" from another process's presence lease is announced "saved" again
+# when no socket of its recipient has received it this long after (see chat/realtime/confirmations.py).
+DELIVERY_CONFIRM_SECONDS = env.float("DELIVERY_CONFIRM_SECONDS", default=5.0)
 # Per user, per window: generous enough for a reconnecting client flushing a queued outbox.
 RATE_LIMIT_MESSAGES = env.int("RATE_LIMIT_MESSAGES", default=120)
 RATE_LIMIT_TYPING = env.int("RATE_LIMIT_TYPING", default=120)

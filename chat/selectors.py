@@ -221,3 +221,13 @@ def sync_page(*, clerk_id: str, after: int, limit: int) -> SyncPage:
                 data.update(text="", content="")
         changes.append({"cursor": row.seq, "type": row.kind, "data": data, "at": iso_z(row.created_at)})
     return SyncPage(changes=changes, cursor=rows[-1].seq if rows else after, has_more=has_more)
+
+
+def messages_received_since(*, clerk_ids, since) -> list[Message]:
+    """Messages to these users stored since `since`, not taken away, oldest first (the catch-ups
+    after a pub/sub outage or a dead server process)."""
+    return list(
+        Message.objects.filter(
+            recipient_id__in=list(clerk_ids), created_at__gte=since, deleted_at__isnull=True, removed_at__isnull=True
+        ).order_by("pk")
+    )

@@ -144,13 +144,14 @@ def _appender() -> eventlog.RedisAppender:
     loop = asyncio.get_running_loop()
     appender = _appenders.get(id(loop))
     if appender is None:
-        appender = _appenders[id(loop)] = eventlog.RedisAppender(pubsub_channel(), _unlogged)
+        appender = _appenders[id(loop)] = eventlog.RedisAppender(pubsub_channel(), _deliver_here)
     return appender
 
 
-async def _unlogged(items: list[eventlog.Logged]) -> None:
-    for item in items:
-        await _server.emit(item.event, item.data, room=item.room, skip_sid=item.skip_sid)
+async def _deliver_here(item: eventlog.Logged) -> list[str]:
+    """While Redis is down: the event goes to this process's sockets now (the sids returned),
+    and to the others once the event log holds it."""
+    return await _server.manager.emit_here(item.event, item.data, item.room, skip_sid=item.skip_sid)
 
 
 def _emit_any(emit):
@@ -232,17 +233,22 @@ def _emit_many(emits: list[tuple[str, dict, str, str | None] | LocalEmit]) -> No
 
 
 async def flushed() -> None:
-    """Returns once every emit queued on this loop before the call has been sent (with Redis,
-    a recoverable event has then been handed to the event log's batch, not yet published)."""
-    if _running_loop() is not asyncio.get_running_loop():
+    """Returns once every emit queued on this loop before the call has been sent; with Redis, a
+    recoverable event is then in its user's event log (or, Redis down, held by this process and
+    sent to its own sockets): an acked send's events survive a crash of this process."""
+    loop = asyncio.get_running_loop()
+    if _running_loop() is not loop:
         return  # nothing was queued on this loop
-    done = asyncio.get_running_loop().create_future()
+    done = loop.create_future()
 
     async def mark():
         done.set_result(None)
 
     _queue.put_nowait(mark)
     await done
+    appender = _appenders.get(id(loop))
+    if appender is not None:
+        await appender.logged()
 
 
 async def emit_async(event: str, data: dict, *, room: str) -> None:

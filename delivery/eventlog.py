@@ -1,9 +1,9 @@
 """Per-user logs of the recoverable events (events.RECOVERABLE_EVENTS), each entry with an offset.
 
 Connection state recovery replays a user's log after the offset a reconnecting socket last
-saw; a later at-least-once delivery can read the same logs. With REDIS_URL each user's log is
-a Redis Stream (`<prefix>:events:<clerk id>`), shared by every process; without it, a ring
-buffer in the one process. Either way a log keeps at most RECOVERY_MAX_EVENTS entries, none
+saw, and a process catching up after a pub/sub outage reads it the same way. With REDIS_URL
+each user's log is a Redis Stream (`<prefix>:events:<clerk id>`), shared by every process;
+without it, a ring buffer in the one process. Either way a log keeps at most RECOVERY_MAX_EVENTS entries, none
 older than `retention_seconds()`, and a log without a new entry for that long is gone.
 
 Offsets are Redis Stream ids (`<milliseconds>-<sequence>`, ordered), in memory too. A log knows
@@ -47,7 +47,16 @@ class Entry(NamedTuple):
     offset: str
     event: str
     data: dict
-    skip_sid: str | None  # the socket that was not sent it live (it had sent the message)
+    # The sockets not to send it: the one that sent the message, and those this process already
+    # sent it to while Redis was down (see RedisAppender).
+    skip_sids: tuple[str, ...]
+
+
+def skips_of(skip_sid) -> tuple[str, ...]:
+    """A skip_sid argument (None, one sid or a list) as a tuple."""
+    if not skip_sid:
+        return ()
+    return (skip_sid,) if isinstance(skip_sid, str) else tuple(skip_sid)
 
 
 def offset_key(offset: str) -> tuple[int, int] | None:
@@ -96,6 +105,7 @@ return {dropped, redis.call('XRANGE', KEYS[1], '(' .. ARGV[1], '+')}
 """
 
 REDIS_CONNECTIONS = 32
+APPEND_CHUNK = 500  # events per append script: a long backlog must not block Redis in one call
 _async_clients: dict[int, tuple[redis.asyncio.Redis, object, object]] = {}
 
 
@@ -122,7 +132,7 @@ class Logged(NamedTuple):
     event: str
     data: dict
     room: str
-    skip_sid: str | None
+    skip_sid: str | list[str] | None
 
 
 def _append_args(items: list[Logged], channel: str) -> tuple[list[str], list]:
@@ -133,7 +143,7 @@ def _append_args(items: list[Logged], channel: str) -> tuple[list[str], list]:
             "room": item.room, "skip_sid": item.skip_sid, "callback": None, "host_id": PUBLISHER_HOST_ID, "offset": "",
         }  # fmt: skip
         head = orjson.dumps(message).decode()[: -len('""}')] + '"'
-        args += [item.event, orjson.dumps(item.data).decode(), item.skip_sid or "", head]
+        args += [item.event, orjson.dumps(item.data).decode(), ",".join(skips_of(item.skip_sid)), head]
     return [_key(item.clerk_id) for item in items], args
 
 
@@ -141,20 +151,35 @@ def _entries(raw: list) -> list[Entry]:
     out = []
     for offset, fields in raw:
         values = dict(zip(fields[::2], fields[1::2])) if isinstance(fields, list) else fields
-        out.append(Entry(offset, values["e"], orjson.loads(values["d"]), values["s"] or None))
+        skips = tuple(values["s"].split(",")) if values["s"] else ()
+        out.append(Entry(offset, values["e"], orjson.loads(values["d"]), skips))
     return out
 
 
 class RedisAppender:
     """Appends (and so publishes) recoverable events without making the emitter wait: whatever
-    gathered while the previous batch was in flight goes as the next batch, in order. A batch
-    Redis refuses is handed to `fallback` (delivered without offsets, at most once as before)."""
+    gathered while the previous batch was in flight goes as the next batch, in order.
 
-    def __init__(self, channel: str, fallback):
-        self.channel, self.fallback = channel, fallback
+    While Redis refuses appends, nothing is dropped: each event goes at once to this process's
+    own sockets (`deliver_here`, which returns their sids) and waits in `held`, in order, with
+    those sids to skip; every RETRY_SECONDS the held events are appended again, before any newer
+    one, so the other processes get them late, once, and in order. At most HELD_MAX events wait
+    (the oldest go first, logged); the database stays the source of truth for them (GET /sync).
+    """
+
+    RETRY_SECONDS = 0.5
+    HELD_MAX = 100_000
+
+    def __init__(self, channel: str, deliver_here):
+        self.channel, self.deliver_here = channel, deliver_here
         self._pending: list[Logged] = []
+        self._markers: list[asyncio.Future] = []  # resolved once the batch they follow is logged or held
+        self.held: list[Logged] = []
+        self._retry_at = 0.0
+        self._busy = False  # a batch is being logged or held
         self._wake = asyncio.Event()
         self._task: asyncio.Task | None = None
+        _appenders.append(self)
 
     def put(self, item: Logged) -> None:
         self._pending.append(item)
@@ -162,20 +187,78 @@ class RedisAppender:
         if self._task is None or self._task.done():
             self._task = asyncio.get_running_loop().create_task(self._send_forever())
 
+    async def logged(self) -> None:
+        """Returns once every event put before the call is in the log (or held, see above)."""
+        if not self._pending and not self._busy:
+            return
+        marker = asyncio.get_running_loop().create_future()
+        self._markers.append(marker)
+        self._wake.set()
+        await marker
+
     async def _send_forever(self) -> None:
         while True:
-            await self._wake.wait()
+            self._busy = False
+            try:
+                await asyncio.wait_for(self._wake.wait(), self.RETRY_SECONDS if self.held else None)
+            except TimeoutError:
+                pass
+            self._busy = True
             self._wake.clear()
             batch, self._pending = self._pending, []
-            if not batch:
-                continue
+            markers, self._markers = self._markers, []
             try:
-                _, append, _ = _async_client()
-                keys, args = _append_args(batch, self.channel)
+                await self._send(batch)
+            finally:
+                for marker in markers:
+                    if not marker.done():
+                        marker.set_result(None)
+
+    async def _send(self, batch: list[Logged]) -> None:
+        if self.held and time.monotonic() < self._retry_at:
+            await self._hold(batch)  # Redis was refusing a moment ago: do not wait on it again yet
+            return
+        if not (self.held or batch):
+            return
+        held, self.held = self.held, []
+        done = 0
+        try:
+            _, append, _ = _async_client()
+            todo = [*held, *batch]
+            while done < len(todo):  # a long outage's backlog goes in chunks, oldest first
+                keys, args = _append_args(todo[done : done + APPEND_CHUNK], self.channel)
                 await append(keys=keys, args=args)
-            except Exception as exc:
-                logger.error("cannot log %d recoverable event(s); sent without offsets: %s", len(batch), exc)
-                await self.fallback(batch)
+                done += min(APPEND_CHUNK, len(todo) - done)
+        except Exception as exc:
+            if not held:
+                logger.error("cannot log recoverable events; holding them until Redis is back: %s", exc)
+            self._retry_at = time.monotonic() + self.RETRY_SECONDS
+            self.held = held[done:]
+            await self._hold(batch[max(0, done - len(held)) :])
+        else:
+            if held:
+                logger.warning("Redis is back: %d held recoverable event(s) logged", len(held))
+
+    async def _hold(self, batch: list[Logged]) -> None:
+        for item in batch:
+            try:
+                sent = await self.deliver_here(item)
+            except Exception:
+                logger.exception("local delivery of a held event failed")
+                sent = []
+            self.held.append(item._replace(skip_sid=[*skips_of(item.skip_sid), *sent]))
+        if len(self.held) > self.HELD_MAX:
+            dropped = len(self.held) - self.HELD_MAX
+            logger.error("%d held recoverable event(s) dropped (over %d)", dropped, self.HELD_MAX)
+            del self.held[:dropped]
+
+
+_appenders: list[RedisAppender] = []  # one per event loop that emitted (one in a server)
+
+
+def events_held() -> int:
+    """Recoverable events this process holds because Redis refused them (see RedisAppender)."""
+    return sum(len(appender.held) for appender in _appenders)
 
 
 # --- in memory (no REDIS_URL) -------------------------------------------------------------
@@ -212,7 +295,7 @@ class MemoryLogs:
             key = self._next_offset()
             offset = f"{key[0]}-{key[1]}"
             log = self._logs.setdefault(clerk_id, deque())
-            log.append(_Stored(key, now, Entry(offset, event, data, skip_sid)))
+            log.append(_Stored(key, now, Entry(offset, event, data, skips_of(skip_sid))))
             self._trim(clerk_id, log, now)
             if now - self._swept > self.SWEEP_SECONDS:
                 self._sweep(now)

@@ -172,14 +172,12 @@ def online_among(clerk_ids) -> set[str]:
     return {clerk_id for clerk_id, count in zip(ids, counts) if count}
 
 
-def online_now(clerk_ids) -> set[str]:
-    """Those of the users who are online. A socket on this process answers without a Redis
-    round trip (the user's messages reach it from this process itself); it is recorded before
-    its lease and forgotten before it, so a local answer never outlives the socket."""
-    ids = set(clerk_ids)
+def local_among(clerk_ids) -> set[str]:
+    """Those of the users with a socket on this process, answered without a Redis round trip:
+    a socket is recorded here before its lease and forgotten before it, so a local answer never
+    outlives the socket, and this process sends those users their events itself."""
     with _lock:
-        local = {clerk_id for clerk_id in ids if clerk_id in _local_by_user}
-    return local | (online_among(ids - local) if ids - local else set())
+        return {clerk_id for clerk_id in clerk_ids if clerk_id in _local_by_user}
 
 
 def is_online(clerk_id: str) -> bool:
@@ -264,3 +262,48 @@ def sweep() -> list[str]:
         return []
     gone = client.scripts["sweep"](keys=[_leases_key()], args=[time.time(), _user_key_prefix()])
     return list(dict.fromkeys(gone))
+
+
+# --- server processes ---------------------------------------------------------------------------
+# Each process's own lease (score: its expiry) and the time up to which everything it stored had
+# been handed to Redis (its events logged), renewed every heartbeat. A process whose lease ran
+# out died: the others look in the database for what it stored after that time (chat/realtime/catchup.py).
+PROCESS_FORGET_SECONDS = 600
+
+
+def _processes_key() -> str:
+    return f"{{{settings.REDIS_KEY_PREFIX}:presence}}:processes"
+
+
+def _logged_key() -> str:
+    return f"{{{settings.REDIS_KEY_PREFIX}:presence}}:processes-logged"
+
+
+@_tolerant(None)
+def process_renew(host_id: str, logged_through: float) -> None:
+    client = _redis()
+    if client is None:
+        return
+    with client.client.pipeline(transaction=True) as pipe:
+        pipe.zadd(_processes_key(), {host_id: _expiry(time.time())})
+        pipe.hset(_logged_key(), host_id, logged_through)
+        pipe.execute()
+
+
+@_tolerant(list)
+def processes_gone() -> list[tuple[str, float, float]]:
+    """(host id, lease expiry, logged through) of the processes whose lease ran out lately."""
+    client = _redis()
+    if client is None:
+        return []
+    now = time.time()
+    expired = client.client.zrangebyscore(_processes_key(), "-inf", f"({now}", withscores=True)
+    forgotten = [host for host, score in expired if score < now - PROCESS_FORGET_SECONDS]
+    if forgotten:
+        client.client.zrem(_processes_key(), *forgotten)
+        client.client.hdel(_logged_key(), *forgotten)
+    expired = [(host, score) for host, score in expired if host not in forgotten]
+    if not expired:
+        return []
+    logged = client.client.hmget(_logged_key(), [host for host, _ in expired])
+    return [(host, score, float(at or 0)) for (host, score), at in zip(expired, logged)]

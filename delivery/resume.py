@@ -12,7 +12,7 @@ from __future__ import annotations
 import secrets
 import threading
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 
 import orjson
 from django.conf import settings
@@ -28,6 +28,8 @@ class ResumeSession:
     start: str  # the log offset the first socket of this session was served from
     sids: list[str] = field(default_factory=list)  # the socket ids it had, newest last
     expires_at: float | None = None  # when the identity's proof (a Clerk token) expires
+    # Messages its sockets were sent without an offset (a catch-up from the database): not again.
+    received: list[int] = field(default_factory=list)
 
 
 def new_pid() -> str:
@@ -71,7 +73,10 @@ def find(pid) -> ResumeSession | None:
             deadline, raw = _memory.get(pid, (0.0, None))
             if deadline < time.monotonic():
                 raw = None
-    return ResumeSession(**orjson.loads(raw)) if raw else None
+    if not raw:
+        return None
+    known = {f.name for f in fields(ResumeSession)}
+    return ResumeSession(**{k: v for k, v in orjson.loads(raw).items() if k in known})
 
 
 def forget(pid: str) -> None:

@@ -1,5 +1,6 @@
 """The presence heartbeat of one server process: renews its sockets' leases and sweeps the
-expired leases of crashed processes (their users go offline), every PRESENCE_HEARTBEAT_SECONDS.
+expired leases of crashed processes (their users go offline), every PRESENCE_HEARTBEAT_SECONDS;
+renews the process's own lease and catches up after processes that died (chat/realtime/catchup.py).
 
 Started on the first connection: daphne sends no ASGI lifespan events to start it earlier.
 """
@@ -9,6 +10,7 @@ import logging
 from django.conf import settings
 
 from chat import services
+from chat.realtime import catchup
 from chat.realtime.db import call
 from delivery import leases
 from users.presence import presence_heartbeat
@@ -42,5 +44,9 @@ async def _run(sio) -> None:
             await call(presence_heartbeat, reconcile=beat % RECONCILE_EVERY == 0)
         except Exception:
             logger.exception("presence heartbeat failed")
+        try:
+            await catchup.processes_checked(sio)
+        except Exception:
+            logger.exception("checking for dead server processes failed")
         beat += 1
         await sio.sleep(settings.PRESENCE_HEARTBEAT_SECONDS)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from urllib.parse import parse_qs
 
@@ -25,8 +26,9 @@ import socketio
 from django.conf import settings
 from socketio import packet
 
+from chat.realtime import confirmations
 from chat.realtime.db import call
-from delivery import eventlog, resume
+from delivery import eventlog, events, resume
 from delivery.eventlog import Entry, offset_key
 from users.identity import Identity, IdentityError, socket_identity_at_connect
 
@@ -34,13 +36,22 @@ logger = logging.getLogger(__name__)
 
 PYTHON_AGENTS = ("python/", "python-")
 _WISHES = {"1": True, "true": True, "0": False, "false": False}
+UNLOGGED_KEPT = 1000  # per socket, see SocketLog.unlogged
+
+
+def received_memory_seconds() -> float:
+    """How long a socket remembers the messages it got: longer than a dead process goes unnoticed
+    (its lease, plus a heartbeat), so a database catch-up after it never sends one twice."""
+    return settings.PRESENCE_LEASE_SECONDS + 2 * settings.PRESENCE_HEARTBEAT_SECONDS + 30
 
 
 @dataclass
 class SocketLog:
-    """One socket's side of recovery, kept by the manager of the process holding it."""
+    """One socket's place in its user's event log, kept by the manager of the process holding it:
+    what recovery resumes from, and what a catch-up after a pub/sub outage starts after. Every
+    socket has one; only those offered recovery have a pid (and are sent offsets)."""
 
-    pid: str
+    pid: str | None
     sids: list[str]
     clerk_id: str | None = None
     start: str = eventlog.START
@@ -49,11 +60,38 @@ class SocketLog:
     # While a recovered socket is sent its missed events, newer ones wait here.
     waiting: list[Entry] | None = None
     missed: list[Entry] = field(default_factory=list)
+    bound_at: float = 0.0  # when it joined its user's room (wall clock, as messages' created_at)
+    # The messages it was sent as their recipient lately (id -> when): sent once each, whichever
+    # path brings them (pub/sub, a catch-up from the log or from the database).
+    received: OrderedDict[int, float] = field(default_factory=OrderedDict)
+    # Of those, the ones sent without an offset (from the database): a recovery's replay of the
+    # log after the client's offset must not send them again.
+    unlogged: list[int] = field(default_factory=list)
+
+    def sent_without_offset(self, message_id: int) -> None:
+        if self.pid is not None:
+            self.unlogged = [*self.unlogged[-(UNLOGGED_KEPT - 1) :], message_id]
+
+    def first_time(self, event: str, data) -> bool:
+        """Whether the event is not a receive_message this socket already got (then records it)."""
+        if event != events.RECEIVE_MESSAGE or not isinstance(data, dict) or data.get("toClerkId") != self.clerk_id:
+            return True
+        message_id, now = data.get("messageId"), time.monotonic()
+        if message_id in self.received:
+            return False
+        self.received[message_id] = now
+        while self.received and next(iter(self.received.values())) < now - received_memory_seconds():
+            self.received.popitem(last=False)
+        return True
+
+    def skips(self, entry: Entry) -> bool:
+        """Whether this socket (or one it recovers) was not to be sent the entry."""
+        return any(sid in self.sids for sid in entry.skip_sids)
 
     def accepts(self, event: str, data, offset: str) -> bool:
         """Whether a live event goes out now (else it waits for the replay, or was replayed)."""
         if self.waiting is not None:
-            self.waiting.append(Entry(offset, event, data, None))
+            self.waiting.append(Entry(offset, event, data, ()))
             return False
         key = offset_key(offset)
         if self.last is not None and key <= self.last:
@@ -87,8 +125,8 @@ def offered(environ: dict, auth) -> bool:
 
 def offer(manager, sid: str, environ: dict, auth) -> None:
     """A fresh connect: a new pid for a client that can use one."""
-    if offered(environ, auth):
-        logs_of(manager)[sid] = SocketLog(pid=resume.new_pid(), sids=[sid])
+    pid = resume.new_pid() if offered(environ, auth) else None
+    logs_of(manager)[sid] = SocketLog(pid=pid, sids=[sid])
 
 
 async def bound(manager, sid: str, identity: Identity) -> None:
@@ -105,16 +143,17 @@ async def bound(manager, sid: str, identity: Identity) -> None:
         logs_of(manager).pop(sid, None)
         return
     log.clerk_id = identity.clerk_id
+    log.bound_at = time.time()
     log.expires_at = identity.claims.get("exp") if identity.claims else None
 
 
 async def left(manager, sid: str) -> None:
     """The socket is gone: its session waits RECOVERY_WINDOW_SECONDS for the client to return."""
     log = logs_of(manager).pop(sid, None)
-    if log is None or log.clerk_id is None:
+    if log is None or log.clerk_id is None or log.pid is None:
         return
     session = resume.ResumeSession(
-        clerk_id=log.clerk_id, start=log.start, sids=log.sids[-20:], expires_at=log.expires_at
+        clerk_id=log.clerk_id, start=log.start, sids=log.sids[-20:], expires_at=log.expires_at, received=log.unlogged
     )
     try:
         await call(resume.save, log.pid, session)
@@ -146,7 +185,8 @@ async def restore(namespace, sid: str, environ: dict, auth) -> bool:
     manager = namespace.server.manager
     log = SocketLog(
         pid=auth["pid"], sids=[*session.sids, sid], clerk_id=session.clerk_id, start=session.start,
-        expires_at=session.expires_at, waiting=[],
+        expires_at=session.expires_at, waiting=[], bound_at=time.time(), unlogged=session.received,
+        received=OrderedDict((message_id, time.monotonic()) for message_id in session.received),
     )  # fmt: skip
     logs_of(manager)[sid] = log
     try:
@@ -160,7 +200,7 @@ async def restore(namespace, sid: str, environ: dict, auth) -> bool:
         await namespace.unbind(sid)
         return False
     await call(resume.forget, auth["pid"])
-    log.missed = [e for e in missed if e.skip_sid not in log.sids]
+    log.missed = [e for e in missed if not log.skips(e)]
     log.last = offset_key(offset)
     return True
 
@@ -171,7 +211,7 @@ class RecoveringServer(socketio.AsyncServer):
     async def _send_packet(self, eio_sid, pkt):
         if pkt.packet_type == packet.CONNECT and isinstance(pkt.data, dict) and "sid" in pkt.data:
             log = logs_of(self.manager).get(pkt.data["sid"])
-            if log is not None:
+            if log is not None and log.pid is not None:
                 pkt.data = {**pkt.data, "pid": log.pid}
         return await super()._send_packet(eio_sid, pkt)
 
@@ -203,6 +243,7 @@ class RecoveringServer(socketio.AsyncServer):
         if log.last is not None and key <= log.last:
             return
         log.last = key
-        if entry.skip_sid is None or entry.skip_sid not in log.sids:
-            pkt = self.packet_class(packet.EVENT, namespace=namespace, data=[entry.event, entry.data, entry.offset])
-            await self._send_packet(eio_sid, pkt)
+        if not log.skips(entry) and log.first_time(entry.event, entry.data):
+            data = [entry.event, entry.data] if log.pid is None else [entry.event, entry.data, entry.offset]
+            await self._send_packet(eio_sid, self.packet_class(packet.EVENT, namespace=namespace, data=data))
+            confirmations.sent(entry.event, entry.data, {log.clerk_id})

@@ -13,8 +13,9 @@ import logging
 
 from django.conf import settings
 
+from chat.realtime import confirmations
 from chat.realtime.db import call
-from chat.services.messages import Outcome, SendRequest, message_events_sent, messages_send_many
+from chat.services.messages import MessageSendResult, Outcome, SendRequest, message_events_sent, messages_send_many
 from delivery import ratelimit
 from kernel import metrics
 from kernel.errors import ServiceError
@@ -51,6 +52,7 @@ async def _write_all() -> None:
             logger.exception("writing a batch of %d send(s) failed", len(batch))
             # One instance each: an exception raised in several tasks would share (and grow) one traceback.
             outcomes = [ServiceError("Internal error; try again", code="internal") for _ in batch]
+        confirmations.stored(o for o in outcomes if isinstance(o, MessageSendResult))
         # The batch's events (each sender's message_sent first) leave before any ack does.
         await message_events_sent()
         for (_, future), outcome in zip(batch, outcomes):

@@ -2,6 +2,7 @@
 
 import asyncio
 import logging
+import time
 
 import orjson
 import socketio
@@ -9,10 +10,12 @@ from django.conf import settings
 from engineio import packet as eio_packet
 from engineio.payload import Payload
 
+from chat.realtime import confirmations
+from chat.realtime.catchup import catch_up, hold_all
 from chat.realtime.frames import FRAME_MAX_BYTES, UNDECODABLE_EVENT, OversizeFrameGuard, undecodable_event
 from chat.realtime.namespace import ChatNamespace
 from chat.realtime.recovery import RecoveringServer, logs_of
-from delivery import emitter, eventlog
+from delivery import emitter, eventlog, events
 
 SOCKETIO_PATH = "socket.io"
 
@@ -22,6 +25,8 @@ logger = logging.getLogger(__name__)
 # splits only by bytes). python-engineio refuses more than 16 packets per POST and drops
 # them all; the body stays bounded by max_http_buffer_size (FRAME_MAX_BYTES) anyway.
 Payload.max_decode_packets = 1000
+# How often a lost pub/sub subscription is tried again: every event published meanwhile waits.
+LISTEN_RETRY_SECONDS = 0.5
 
 
 class _OrJson:
@@ -87,22 +92,39 @@ class _DirectLocalEmit(socketio.AsyncManager):
         skip = skip_sid if isinstance(skip_sid, list) else [skip_sid]
         targets = [(sid, eio_sid) for sid, eio_sid in self.get_participants(namespace, room) if sid not in skip]
         if not targets:
-            return
+            return []
         packets = self._packets(namespace, [event, *data])
         logs = logs_of(self)
         with_offset = None
+        sent = []
+        payload = data[0] if len(data) == 1 else data
         for sid, eio_sid in targets:
-            log = logs.get(sid) if offset is not None else None
-            if log is not None:
-                if not log.accepts(event, data[0] if len(data) == 1 else data, offset):
-                    continue
+            log = logs.get(sid)
+            if log is not None and offset is not None and not log.accepts(event, payload, offset):
+                continue
+            if log is not None and not log.first_time(event, payload):
+                continue
+            offered = log is not None and offset is not None and log.pid is not None
+            if offered:
                 with_offset = with_offset or self._packets(namespace, [event, *data, offset])
             try:
-                for pkt in packets if log is None else with_offset:
+                for pkt in with_offset if offered else packets:
                     await self.server._send_eio_packet(eio_sid, pkt)
+                sent.append(sid)
             except Exception:
                 # One closing socket must not keep the event from the others.
                 logger.warning("emit of %s to one socket failed", event, exc_info=True)
+        if sent:
+            confirmations.sent(
+                event, payload, {logs[sid].clerk_id if sid in logs else events.user_of_room(room) for sid in sent}
+            )
+        return sent
+
+    async def emit_here(self, event, data, room, skip_sid=None) -> list[str]:
+        """Emit to this process's sockets only, never published; returns the sids sent to."""
+        if "/" not in self.rooms:
+            return []
+        return await _DirectLocalEmit.emit(self, event, data, "/", room=room, skip_sid=skip_sid)
 
 
 class LocalManager(_DirectLocalEmit):
@@ -166,6 +188,28 @@ class OrderedRedisManager(socketio.AsyncRedisManager, _DirectLocalEmit):
             self, message["event"], data, message.get("namespace") or "/", room=message.get("room"),
             skip_sid=message.get("skip_sid"), offset=message.get("offset"),
         )  # fmt: skip
+
+    async def _redis_listen_with_retries(self):
+        """python-socketio's listener, retried every LISTEN_RETRY_SECONDS instead of on a doubling
+        back-off, and followed by a catch-up after each outage: pub/sub drops whatever is
+        published while a subscriber is away, so every socket of this process is held and sent
+        what it missed from the database and its user's event log (catchup.catch_up)."""
+        lost_at = None
+        while True:
+            try:
+                self._redis_connect()
+                await self.pubsub.subscribe(self.channel)
+                if lost_at is not None:
+                    # Held before the next message is read: newer events wait behind the catch-up.
+                    self.server.start_background_task(catch_up, self.server, hold_all(self), lost_at)
+                    lost_at = None
+                async for message in self.pubsub.listen():
+                    yield message
+            except Exception as exc:
+                if lost_at is None:
+                    logger.error("pub/sub lost: %s; subscribing again every %ss", exc, LISTEN_RETRY_SECONDS)
+                    lost_at = time.time()
+                await asyncio.sleep(LISTEN_RETRY_SECONDS)
 
     async def _listen(self):
         # python-socketio's listener takes one message at a time: unpack our batches for it.

@@ -15,6 +15,8 @@ from chat.services.messages import MessageSendResult, SendRequest, message_send,
 from chat.services.moderation import message_remove, message_restore
 from chat.services.receipts import (
     conversation_mark_read,
+    messages_delivery_confirm,
+    messages_delivery_unconfirmed,
     messages_mark_delivered,
     messages_mark_read,
 )
@@ -33,6 +35,8 @@ __all__ = [
     "message_restore",
     "message_send",
     "message_text_validate",
+    "messages_delivery_confirm",
+    "messages_delivery_unconfirmed",
     "messages_mark_delivered",
     "messages_mark_read",
     "messages_send_many",

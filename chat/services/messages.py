@@ -33,6 +33,12 @@ class MessageSendResult:
     created: bool  # False: a retry of an already stored message (same clientMessageId)
     status: str  # "delivered" (recipient connected somewhere), "saved" or "read"
 
+    @property
+    def unconfirmed(self) -> bool:
+        """Announced "delivered" on the strength of another process's presence lease: that
+        process confirms it (messages_delivery_confirm) or the sender is told "saved" again."""
+        return self.created and self.status == events.STATUS_DELIVERED and self.message.delivered_at is None
+
 
 @dataclass(frozen=True)
 class SendRequest:
@@ -121,7 +127,9 @@ def messages_send_many(*, sends: list[SendRequest]) -> list[Outcome]:
                 outcomes[i] = messages_send_many(sends=[sends[i]])[0] if len(todo) > 1 else _failed_alone(sends[i])
     for i, first in repeats.items():
         outcome = outcomes[first]
-        outcomes[i] = outcome if isinstance(outcome, ServiceError) else retry_result(outcome.message)
+        if not isinstance(outcome, ServiceError):
+            outcome = MessageSendResult(outcome.message, created=False, status=outcome.status)
+        outcomes[i] = outcome
     for outcome in outcomes:
         if isinstance(outcome, MessageSendResult) and not outcome.created:
             metrics.send_recorded(outcome, time.perf_counter() - started)
@@ -129,26 +137,32 @@ def messages_send_many(*, sends: list[SendRequest]) -> list[Outcome]:
 
 
 def _store(sends: list[SendRequest], started: float) -> list[Outcome]:
-    online = leases.online_now(s.recipient_id for s in sends)
+    # A recipient with a socket on this process gets the message from this process: delivered.
+    # One whose only sockets are elsewhere is announced "delivered" from presence, but the
+    # message counts as delivered (delivered_at) only once that process has sent it to a socket.
+    recipients = {s.recipient_id for s in sends}
+    here = leases.local_among(recipients)
+    online = here | (leases.online_among(recipients - here) if recipients - here else set())
     now = timezone.now()
     messages = [
         Message(
             sender_id=s.sender_id, recipient_id=s.recipient_id, content=s.text,
             client_message_id=s.client_message_id or None, created_at=s.received_at or now,
-            delivered_at=now if s.recipient_id in online else None,
+            delivered_at=now if s.recipient_id in here else None,
         )
         for s in sends
     ]  # fmt: skip
+    statuses = [events.STATUS_DELIVERED if s.recipient_id in online else events.STATUS_SAVED for s in sends]
     previews = [s.text[:PREVIEW_LENGTH] for s in sends]
     with write_block():
         stored = messages_store(messages, previews=previews)
-        fresh = [(m, s.origin_sid) for m, s in zip(messages, sends) if m.pk in stored]
-        emitter.send_event_on_commit([e for m, sid in fresh for e in announcements(m, sid)])
-    recent_sends.remember(m for m, _ in fresh)
+        fresh = [(m, s.origin_sid, st) for m, s, st in zip(messages, sends, statuses) if m.pk in stored]
+        emitter.send_event_on_commit([e for m, sid, st in fresh for e in announcements(m, sid, st)])
+    recent_sends.remember(m for m, _, _ in fresh)
     elapsed, outcomes = time.perf_counter() - started, []
-    for message, send in zip(messages, sends):
+    for message, send, status in zip(messages, sends, statuses):
         if message.pk in stored:
-            outcomes.append(MessageSendResult(message, created=True, status=message_status(message)))
+            outcomes.append(MessageSendResult(message, created=True, status=status))
             metrics.send_recorded(outcomes[-1], elapsed)
         else:
             # Another process stored the same (sender, clientMessageId) between our read and write.
@@ -177,7 +191,7 @@ def _failed_alone(send: SendRequest) -> Outcome:
     return ServiceError("Internal error; try again", code="internal")
 
 
-def announcements(message: Message, origin_sid: str | None) -> list[tuple]:
+def announcements(message: Message, origin_sid: str | None, status: str | None = None) -> list[tuple]:
     """The emits that tell both users' sockets about a newly stored message, for `emitter.send_event_on_commit`.
 
     Causal order, per socket, is the order of this list: the sending socket's confirmation
@@ -187,7 +201,7 @@ def announcements(message: Message, origin_sid: str | None) -> list[tuple]:
     payload = events.receive_message_payload(message)
     confirmation = []
     if origin_sid is not None:
-        delivered = events.message_delivered_payload(message.id, message_status(message), message.created_at)
+        delivered = events.message_delivered_payload(message.id, status or message_status(message), message.created_at)
         confirmation = [
             # The sending socket is on this process: delivered here, never published.
             emitter.LocalEmit(events.MESSAGE_SENT, events.message_sent_payload(message), origin_sid),

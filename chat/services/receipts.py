@@ -158,3 +158,46 @@ def _delivered_events(delivered: list[tuple[int, str]], delivered_at) -> list[tu
         )
         for message_id, sender_id in delivered
     ]
+
+
+def messages_delivery_confirm(*, message_ids: list[int]) -> list[int]:
+    """These messages reached a live socket of their recipient on this process: delivered now,
+    unless they already were (or were read); their senders hear of it. Returns the newly delivered."""
+    if not message_ids:
+        return []
+    delivered_at = timezone.now()
+    ids = sorted(set(message_ids))
+    table = Message._meta.db_table
+    placeholders = ", ".join(["%s"] * len(ids))
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET delivered_at = %s WHERE id IN ({placeholders}) AND delivered_at IS NULL "
+            "RETURNING id, from_clerk_id",
+            [db_time(delivered_at), *ids],
+        )
+        delivered = sorted(cursor.fetchall())
+        if delivered:
+            emitter.send_event_on_commit(_delivered_events(delivered, delivered_at))
+    return [message_id for message_id, _ in delivered]
+
+
+def messages_delivery_unconfirmed(*, message_ids: list[int]) -> list[int]:
+    """Messages announced "delivered" from another process's presence lease that no socket has
+    received yet (that process died, or Redis is down): their senders are told "saved" again,
+    and hear "delivered" when one does. Returns those corrected."""
+    if not message_ids:
+        return []
+    with transaction.atomic():
+        # Locked: a confirmation racing with us commits after our correction, and is told after it.
+        rows = list(
+            Message.objects.select_for_update()
+            .filter(pk__in=message_ids, delivered_at__isnull=True, deleted_at__isnull=True)
+            .order_by("pk")
+            .values_list("pk", "sender_id", "created_at")
+        )
+        emitter.send_event_on_commit([
+            (events.MESSAGE_DELIVERED, events.message_delivered_payload(pk, events.STATUS_SAVED, created_at),
+             events.user_room(sender_id), None)
+            for pk, sender_id, created_at in rows
+        ])  # fmt: skip
+    return [pk for pk, _, _ in rows]
