@@ -160,6 +160,8 @@ RATE_LIMIT_REPORTS = env.int("RATE_LIMIT_REPORTS", default=10, minimum=1)
 RATE_LIMIT_REPORTS_WINDOW_SECONDS = env.float("RATE_LIMIT_REPORTS_WINDOW_SECONDS", default=3600.0)
 # Sends arriving while the previous batch is being written are written together, up to this many.
 SEND_BATCH_MAX = env.int("SEND_BATCH_MAX", default=256, minimum=1)
+# Bytes waiting to be written to one socket before it is disconnected (chat/realtime/outbound.py).
+SOCKET_MAX_BUFFER_BYTES = env.int("SOCKET_MAX_BUFFER_BYTES", default=8 * 1024 * 1024, minimum=65536)
 # Connection state recovery (socket.io-client 4.6+): a socket whose transport dropped less than
 # this long ago gets back its identity, rooms and the events it missed. 0 turns it off.
 RECOVERY_WINDOW_SECONDS = env.int("RECOVERY_WINDOW_SECONDS", default=120, minimum=0)

@@ -11,6 +11,7 @@ from engineio.payload import Payload
 
 from chat.realtime.frames import FRAME_MAX_BYTES, UNDECODABLE_EVENT, OversizeFrameGuard, undecodable_event
 from chat.realtime.namespace import ChatNamespace
+from chat.realtime.outbound import AbortableWebSocket, BoundedEngineServer
 from chat.realtime.recovery import RecoveringServer, logs_of
 from delivery import emitter, eventlog
 
@@ -186,8 +187,13 @@ def _client_manager():
     return LocalManager()
 
 
+class ChatServer(RecoveringServer):
+    def _engineio_server_class(self):
+        return BoundedEngineServer  # SOCKET_MAX_BUFFER_BYTES per socket (chat/realtime/outbound.py)
+
+
 def build_server() -> socketio.AsyncServer:
-    sio = RecoveringServer(
+    sio = ChatServer(
         async_mode="asgi",
         client_manager=_client_manager(),
         # An explicit list: an empty list would disable the origin check altogether.
@@ -237,4 +243,6 @@ class _SizedPollingResponses:
 
 
 sio = build_server()
-asgi_app = OversizeFrameGuard(_SizedPollingResponses(socketio.ASGIApp(sio, socketio_path=SOCKETIO_PATH)))
+asgi_app = OversizeFrameGuard(
+    AbortableWebSocket(_SizedPollingResponses(socketio.ASGIApp(sio, socketio_path=SOCKETIO_PATH)))
+)
