@@ -201,8 +201,10 @@ def build_server() -> socketio.AsyncServer:
         cors_credentials=True,
         serializer=JsonPacket,
         max_http_buffer_size=FRAME_MAX_BYTES,
-        logger=False,
-        engineio_logger=False,
+        # Loggers of our own: given True/False, python-socketio and python-engineio add a plain
+        # StreamHandler of their own, whose lines (Redis reconnects) bypass the JSON format.
+        logger=logging.getLogger("socketio.server"),
+        engineio_logger=logging.getLogger("engineio.server"),
     )
     sio.register_namespace(ChatNamespace("/"))
     emitter.attach_server(sio)
