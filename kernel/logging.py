@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import json
 import logging
+import sys
+import threading
 from datetime import UTC, datetime
 
 # LogRecord attributes that are not user fields, and uvicorn's `color_message` (the message
@@ -59,3 +61,22 @@ class PlainFormatter(logging.Formatter):
             if key not in _RESERVED and key != "event" and not key.startswith("_")
         )
         return f"{line} {extras}" if extras else line
+
+
+def log_uncaught_exceptions() -> None:
+    """Uncaught exceptions (the main thread's, a worker thread's) go through logging, so a
+    JSON log stays one object per line with the traceback in its `exc` field."""
+    crashes = logging.getLogger("biosync.uncaught")
+
+    def main_thread(kind, value, traceback):
+        crashes.critical("uncaught exception", exc_info=(kind, value, traceback))
+
+    def other_thread(args):
+        if args.exc_type is not SystemExit:
+            crashes.error(
+                "uncaught exception in thread %s", getattr(args.thread, "name", "?"),
+                exc_info=(args.exc_type, args.exc_value, args.exc_traceback),
+            )  # fmt: skip
+
+    sys.excepthook = main_thread
+    threading.excepthook = other_thread
