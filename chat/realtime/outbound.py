@@ -13,6 +13,8 @@ and every other recipient of it, goes on at once.
 from __future__ import annotations
 
 import asyncio
+import ctypes
+import ctypes.util
 import logging
 
 import engineio
@@ -24,6 +26,19 @@ from kernel.logging import log_event
 logger = logging.getLogger(__name__)
 
 OVERFLOW_REASON = "outbound buffer full"
+
+
+def _malloc_trim():
+    """glibc's malloc_trim, or None elsewhere (musl, macOS)."""
+    try:
+        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
+    except (OSError, AttributeError):
+        return None
+
+
+# A shed socket's megabytes are freed at once, but glibc keeps freed heap pages for reuse, so the
+# process would stay at its peak size: trimming hands them back to the system.
+_trim = _malloc_trim()
 
 
 def _size(pkt) -> int:
@@ -87,7 +102,13 @@ class BoundedSocket(async_socket.AsyncSocket):
         )  # fmt: skip
         if self.abort_transport is not None:
             self.abort_transport()
-        self.server.start_background_task(self.close, wait=False, abort=True, reason=OVERFLOW_REASON)
+        self.server.start_background_task(self._close_shed)
+
+    async def _close_shed(self) -> None:
+        await self.close(wait=False, abort=True, reason=OVERFLOW_REASON)
+        await asyncio.sleep(0)  # the aborted writer lets go of the batch it held
+        if _trim is not None:
+            await asyncio.to_thread(_trim, 0)
 
 
 class _BoundedSockets(dict):

@@ -192,7 +192,8 @@ class PrivateNginx:
     """nginx in front of `upstreams` (host:port), from the committed deploy/nginx.conf with its
     upstream servers, listen port and paths replaced; runs as the invoking user."""
 
-    def __init__(self, workdir: Path, upstreams: list[str]):
+    def __init__(self, workdir: Path, upstreams: list[str], binary: str = "nginx"):
+        self.binary = binary
         self.dir = workdir / "nginx"
         self.dir.mkdir(parents=True, exist_ok=True)
         self.port = free_port()
@@ -219,7 +220,7 @@ class PrivateNginx:
         conf = self.dir / "nginx.conf"
         conf.write_text(self.config())
         self.proc = subprocess.Popen(
-            [shutil.which("nginx") or "/usr/sbin/nginx", "-c", str(conf), "-p", str(self.dir), "-e", str(self.dir / "error.log")],
+            [self.binary, "-c", str(conf), "-p", str(self.dir), "-e", str(self.dir / "error.log")],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )  # fmt: skip
         wait_for_port(self.port, proc=self.proc)

@@ -4,10 +4,14 @@ fault suite's, scripts/faults slow_consumer)."""
 
 import asyncio
 import json
+import sys
 
 import pytest
 
-from tests.chat.realtime.stalled import StalledClient
+from tests.conftest import ROOT
+
+sys.path.insert(0, str(ROOT / "scripts"))
+from faultlib.stalled import StalledClient  # noqa: E402
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
