@@ -47,7 +47,7 @@ async def _load_around(stage: Stage, clients, ids, fault, *, before: float, afte
 
 async def _delivery_checks(stage: Stage, ledger: Ledger, clients, back: float, label: str) -> None:
     recipients = _recipients(clients)
-    took = await until_delivered(ledger, recipients, DELIVERY_WAIT)
+    await until_delivered(ledger, recipients, DELIVERY_WAIT)
     lost = ledger.lost_count(recipients)
     acked = sum(len(v) for v in ledger.acked.values())
     stage.check(
