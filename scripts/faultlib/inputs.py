@@ -53,7 +53,7 @@ class Prober:
 
     def ask(self, event: str, raw_payload: str, timeout: float = 10.0) -> bool:
         self.ack_id += 1
-        self.ws.send(f'42{self.ack_id}[{json.dumps(event)},{raw_payload}]')
+        self.ws.send(f"42{self.ack_id}[{json.dumps(event)},{raw_payload}]")
         deadline = time.monotonic() + timeout
         self.ws.settimeout(timeout)
         while time.monotonic() < deadline:
