@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 # LogRecord attributes that are not user fields, and uvicorn's `color_message` (the message
 # again, with ANSI colour escapes for its own console handler).
 _RESERVED = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName", "color_message"}
+_LINE_SEPARATORS = [("\x85", "\\u0085"), ("\u2028", "\\u2028"), ("\u2029", "\\u2029")]
 
 
 def log_event(logger: logging.Logger, event: str, *, level: int = logging.INFO, **fields) -> None:
@@ -47,7 +48,14 @@ class JsonFormatter(logging.Formatter):
                 body[key] = value
         if record.exc_info:
             body["exc"] = self.formatException(record.exc_info)
-        return json.dumps(body, default=str, ensure_ascii=False)
+        line = json.dumps(body, default=str, ensure_ascii=False)
+        # json.dumps escapes control characters but not these, which some readers (Python's
+        # splitlines, JavaScript before ES2019) take as line ends: a client-chosen event name
+        # must not split a line in two.
+        for separator, escaped in _LINE_SEPARATORS:
+            if separator in line:
+                line = line.replace(separator, escaped)
+        return line
 
 
 class PlainFormatter(logging.Formatter):

@@ -81,7 +81,7 @@ async def slow_consumer(ctx: Context) -> Stage:
 
 async def soak(ctx: Context) -> Stage:
     async with Stage(ctx, "soak") as stage:
-        seconds = 40 if ctx.short else 300
+        seconds = 24 if ctx.short else 300
         a, b = stage.server("a"), stage.server("b")
         ids = stage.users(a, 16)
         clients = [stage.client((a if i % 2 else b).url, cid) for i, cid in enumerate(ids)]
@@ -158,7 +158,7 @@ async def nginx(ctx: Context) -> Stage:
         await connect_all(clients)
         ledger, stop = Ledger(), asyncio.Event()
         running = asyncio.create_task(load(clients, ids, ledger, rate=40, stop=stop))
-        await asyncio.sleep(8 if ctx.short else 30)
+        await asyncio.sleep(5 if ctx.short else 30)
         stop.set()
         await running
         recipients = {c.clerk_id: [c] for c in clients}

@@ -13,7 +13,8 @@ from faultlib.chat import Ledger, connect_all, load, until_delivered
 from faultlib.services import PrivateSentinels
 
 RATE = 40  # messages per second across all senders
-DELIVERY_WAIT = 30.0  # seconds for the last messages to arrive once the load stopped
+# Seconds for the last messages to arrive once the load stopped (short runs, full runs).
+DELIVERY_WAIT = {True: 10.0, False: 30.0}
 
 
 async def _two_processes(stage: Stage, users_each: int = 6, redis_url: str | None = None, **env):
@@ -47,13 +48,14 @@ async def _load_around(stage: Stage, clients, ids, fault, *, before: float, afte
 
 async def _delivery_checks(stage: Stage, ledger: Ledger, clients, back: float, label: str) -> None:
     recipients = _recipients(clients)
-    await until_delivered(ledger, recipients, DELIVERY_WAIT)
+    wait = DELIVERY_WAIT[stage.ctx.short]
+    await until_delivered(ledger, recipients, wait)
     lost = ledger.lost_count(recipients)
     acked = sum(len(v) for v in ledger.acked.values())
     stage.check(
         "0 stored-but-never-delivered to connected recipients",
         lost == 0,
-        f"{acked} acked, {lost} never reached a connected recipient ({DELIVERY_WAIT:.0f} s after the load)",
+        f"{acked} acked, {lost} never reached a connected recipient ({wait:.0f} s after the load)",
     )
     # Of the messages acked before the service was back, when the last reached its recipient.
     before = {mid for ids in ledger.acked.values() for mid, at in ids.items() if at <= back}
@@ -70,7 +72,7 @@ async def kill_one_of_two(ctx: Context) -> Stage:
         async def fault():
             b.kill()
 
-        ledger, back = await _load_around(stage, clients, ids, fault, before=3, after=4)
+        ledger, back = await _load_around(stage, clients, ids, fault, before=2, after=3)
         survivors = [c for c in clients if not c.dropped]
         stage.check("the survivor's sockets stayed connected", len(survivors) == len(clients) // 2)
         await _delivery_checks(stage, ledger, clients, back, "SIGKILL of one of two processes")
@@ -88,7 +90,7 @@ async def _redis_restart(ctx: Context, seconds: float) -> Stage:
             await asyncio.sleep(seconds)
             ctx.redis.start()
 
-        ledger, back = await _load_around(stage, clients, ids, fault, before=3, after=4)
+        ledger, back = await _load_around(stage, clients, ids, fault, before=2, after=3)
         stage.check("no socket dropped", not any(c.dropped for c in clients))
         stage.check("no send failed (stored and answered while Redis was down)", ledger.failed == 0,
                     f"{ledger.failed} failed: {dict(ledger.errors)}")  # fmt: skip
@@ -142,7 +144,7 @@ async def sentinel_failover(ctx: Context) -> Stage:
         async def fault():
             failover.append(await asyncio.to_thread(sentinels.kill_primary_and_wait_for_failover))
 
-        ledger, back = await _load_around(stage, clients, ids, fault, before=3, after=5)
+        ledger, back = await _load_around(stage, clients, ids, fault, before=2, after=3)
         ctx.figures["Sentinel failover (primary SIGKILLed, down-after 1 s)"] = f"{failover[0]:.1f} s"
         stage.check("no socket dropped", not any(c.dropped for c in clients))
         stage.check("no send failed", ledger.failed == 0, f"{ledger.failed} failed: {dict(ledger.errors)}")

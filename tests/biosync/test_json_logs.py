@@ -60,3 +60,10 @@ def test_an_uncaught_exception_in_a_thread_is_logged(caplog):
     finally:
         threading.excepthook = before
         sys.excepthook = sys.__excepthook__
+
+
+def test_a_client_chosen_string_never_splits_the_line():
+    record = logging.makeLogRecord({"msg": "x", "levelname": "WARNING", "socket_event": "a\x85b\u2028c\u2029d\ne"})
+    line = JsonFormatter().format(record)
+    assert len(line.splitlines()) == 1
+    assert json.loads(line)["socket_event"] == "a\x85b\u2028c\u2029d\ne"
