@@ -14,6 +14,7 @@ from contextlib import contextmanager
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
+from socketio.redis_manager import parse_redis_sentinel_url
 
 TRUE_WORDS = frozenset(environ.Env.BOOLEAN_TRUE_STRINGS)
 FALSE_WORDS = frozenset({"false", "off", "no", "n", "0"})
@@ -68,6 +69,18 @@ class StrictEnv(environ.Env):
         if value and value.split("://", 1)[0] not in schemes:
             raise ConfigError(f"{var} must be a URL starting with {_either([scheme + '://' for scheme in schemes])}")
         return value
+
+    def sentinel_url_parts(self, var, url: str):
+        """(sentinels, service, options) of a `redis+sentinel://` URL, None for another URL."""
+        if not url.startswith("redis+sentinel://"):
+            return None
+        try:
+            sentinels, service, options = parse_redis_sentinel_url(url)
+        except ValueError as exc:
+            raise ConfigError(f"{var}: a Sentinel URL lists host:port pairs ({exc})") from exc
+        if not service:
+            raise ConfigError(f"{var}: a Sentinel URL ends with /<db>/<service>, the name the sentinels monitor")
+        return sentinels, service, options
 
     def choice(self, var, choices: tuple[str, ...], default: str) -> str:
         value = self.str(var, default=default).lower()

@@ -18,6 +18,7 @@ from django.conf import settings
 from django.db import connection
 
 from biosync.env import exit_on_config_error
+from kernel import redis as kernel_redis
 
 CONNECT_TIMEOUT_SECONDS = 3
 
@@ -46,15 +47,22 @@ def redis_problem() -> str | None:
     """Why REDIS_URL's server cannot be reached, or None (also None without REDIS_URL)."""
     if not settings.REDIS_URL:
         return None
-    client = redis.Redis.from_url(
+    client = kernel_redis.connect(
         settings.REDIS_URL, socket_connect_timeout=CONNECT_TIMEOUT_SECONDS, socket_timeout=CONNECT_TIMEOUT_SECONDS
     )
     try:
         client.ping()
     except redis.RedisError as exc:
-        where = client.connection_pool.connection_kwargs
+        if kernel_redis.is_sentinel(settings.REDIS_URL):
+            sentinels, service, _ = kernel_redis.sentinel_parts(settings.REDIS_URL)
+            what = (
+                f"the primary of Sentinel service {service} (sentinels {', '.join(f'{h}:{p}' for h, p in sentinels)})"
+            )
+        else:
+            where = client.connection_pool.connection_kwargs
+            what = f"Redis at {where.get('host')}:{where.get('port')}"
         return (
-            f"REDIS_URL: Redis at {where.get('host')}:{where.get('port')} is unreachable ({exc}); serving "
+            f"REDIS_URL: {what} is unreachable ({exc}); serving "
             "anyway: messages are stored and reach sockets on this process only, until it is back"
         )
     finally:

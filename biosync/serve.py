@@ -23,6 +23,7 @@ from django.conf import settings
 
 from biosync import preflight
 from biosync.env import exit_on_config_error
+from kernel.logging import JsonFormatter, log_uncaught_exceptions
 
 logger = logging.getLogger("biosync.serve")
 
@@ -85,6 +86,8 @@ def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "biosync.settings")
     with exit_on_config_error():
         django.setup(set_prefix=False)
+    if settings.LOG_FORMAT == "json":
+        log_uncaught_exceptions()
     problem = preflight.database_problem()
     if problem:
         sys.exit(problem)
@@ -100,10 +103,16 @@ def main() -> None:
     ports = {settings.PORT: "PORT"}
     ports.setdefault(settings.SOCKET_PORT, "SOCKET_PORT")  # equal ports share one socket
     sockets = _listening_sockets(host, ports)
-    print(
-        f"BioSync ({server}): REST on http://{host}:{settings.PORT}, Socket.IO on http://{host}:{settings.SOCKET_PORT}",
-        flush=True,
+    banner = (
+        f"BioSync ({server}): REST on http://{host}:{settings.PORT}, Socket.IO on http://{host}:{settings.SOCKET_PORT}"
     )
+    if settings.LOG_FORMAT == "json":
+        # Printed whatever LOG_LEVEL says, and in the logs' format: a log shipper reads one JSON object a line.
+        record = logging.makeLogRecord(
+            {"name": logger.name, "levelno": logging.INFO, "levelname": "INFO", "msg": banner}
+        )
+        banner = JsonFormatter().format(record)
+    print(banner, flush=True)
     (_uvicorn if server == "uvicorn" else _daphne)(sockets)
 
 

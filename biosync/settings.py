@@ -124,7 +124,10 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis, presence and the realtime layer -------------------------------------------------
 # Unset or empty REDIS_URL: presence and pub/sub stay inside one process.
-REDIS_URL = env.service_url("REDIS_URL", ("redis", "rediss", "unix"))
+# `redis+sentinel://host1:26379,host2:26379/<db>/<service>`: the primary is found through
+# Redis Sentinel, and again after a failover (kernel/redis.py).
+REDIS_URL = env.service_url("REDIS_URL", ("redis", "rediss", "unix", "redis+sentinel"))
+_redis_sentinel = env.sentinel_url_parts("REDIS_URL", REDIS_URL)
 # Namespaces every Redis key and pub/sub channel, so several deployments (or test runs) can
 # share one Redis server.
 REDIS_KEY_PREFIX = env.str("REDIS_KEY_PREFIX", default="biosync")
@@ -163,6 +166,8 @@ RATE_LIMIT_REPORTS = env.int("RATE_LIMIT_REPORTS", default=10, minimum=1)
 RATE_LIMIT_REPORTS_WINDOW_SECONDS = env.float("RATE_LIMIT_REPORTS_WINDOW_SECONDS", default=3600.0)
 # Sends arriving while the previous batch is being written are written together, up to this many.
 SEND_BATCH_MAX = env.int("SEND_BATCH_MAX", default=256, minimum=1)
+# Bytes waiting to be written to one socket before it is disconnected (chat/realtime/outbound.py).
+SOCKET_MAX_BUFFER_BYTES = env.int("SOCKET_MAX_BUFFER_BYTES", default=8 * 1024 * 1024, minimum=65536)
 # Connection state recovery (socket.io-client 4.6+): a socket whose transport dropped less than
 # this long ago gets back its identity, rooms and the events it missed. 0 turns it off.
 RECOVERY_WINDOW_SECONDS = env.int("RECOVERY_WINDOW_SECONDS", default=120, minimum=0)
@@ -179,7 +184,16 @@ if REDIS_URL:
             "BACKEND": "channels_redis.core.RedisChannelLayer",
             # redis-py 8's default 5 s socket timeout breaks idle receives (channels_redis#422).
             "CONFIG": {
-                "hosts": [{"address": REDIS_URL, "socket_timeout": None}],
+                "hosts": [
+                    {"address": REDIS_URL, "socket_timeout": None}
+                    if _redis_sentinel is None
+                    else {
+                        "sentinels": _redis_sentinel[0],
+                        "master_name": _redis_sentinel[1],
+                        **_redis_sentinel[2],
+                        "socket_timeout": None,
+                    }
+                ],
                 "prefix": f"{REDIS_KEY_PREFIX}:asgi",
             },
         }

@@ -115,12 +115,16 @@ def _async_client():
     loop_id = id(asyncio.get_running_loop())
     found = _async_clients.get(loop_id)
     if found is None:
-        # A bounded pool that makes a burst of connects wait for a connection instead of failing.
-        pool = redis.asyncio.BlockingConnectionPool.from_url(
-            settings.REDIS_URL, max_connections=REDIS_CONNECTIONS, timeout=2.0,
-            decode_responses=True, socket_connect_timeout=1.0, socket_timeout=2.0,
-        )  # fmt: skip
-        client = redis.asyncio.Redis(connection_pool=pool)
+        options = {"decode_responses": True, "socket_connect_timeout": 1.0, "socket_timeout": 2.0}
+        if sync_redis.is_sentinel(settings.REDIS_URL):
+            # redis-py's Sentinel pools do not block; the primary's address comes from the sentinels.
+            client = sync_redis.connect(settings.REDIS_URL, use_asyncio=True, **options)
+        else:
+            # A bounded pool that makes a burst of connects wait for a connection instead of failing.
+            pool = redis.asyncio.BlockingConnectionPool.from_url(
+                settings.REDIS_URL, max_connections=REDIS_CONNECTIONS, timeout=2.0, **options
+            )
+            client = redis.asyncio.Redis(connection_pool=pool)
         found = _async_clients[loop_id] = (client, client.register_script(_APPEND), client.register_script(_AFTER))
     return found
 

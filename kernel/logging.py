@@ -12,11 +12,14 @@ from __future__ import annotations
 
 import json
 import logging
+import sys
+import threading
 from datetime import UTC, datetime
 
 # LogRecord attributes that are not user fields, and uvicorn's `color_message` (the message
 # again, with ANSI colour escapes for its own console handler).
 _RESERVED = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName", "color_message"}
+_LINE_SEPARATORS = [("\x85", "\\u0085"), ("\u2028", "\\u2028"), ("\u2029", "\\u2029")]
 
 
 def log_event(logger: logging.Logger, event: str, *, level: int = logging.INFO, **fields) -> None:
@@ -45,7 +48,14 @@ class JsonFormatter(logging.Formatter):
                 body[key] = value
         if record.exc_info:
             body["exc"] = self.formatException(record.exc_info)
-        return json.dumps(body, default=str, ensure_ascii=False)
+        line = json.dumps(body, default=str, ensure_ascii=False)
+        # json.dumps escapes control characters but not these, which some readers (Python's
+        # splitlines, JavaScript before ES2019) take as line ends: a client-chosen event name
+        # must not split a line in two.
+        for separator, escaped in _LINE_SEPARATORS:
+            if separator in line:
+                line = line.replace(separator, escaped)
+        return line
 
 
 class PlainFormatter(logging.Formatter):
@@ -59,3 +69,22 @@ class PlainFormatter(logging.Formatter):
             if key not in _RESERVED and key != "event" and not key.startswith("_")
         )
         return f"{line} {extras}" if extras else line
+
+
+def log_uncaught_exceptions() -> None:
+    """Uncaught exceptions (the main thread's, a worker thread's) go through logging, so a
+    JSON log stays one object per line with the traceback in its `exc` field."""
+    crashes = logging.getLogger("biosync.uncaught")
+
+    def main_thread(kind, value, traceback):
+        crashes.critical("uncaught exception", exc_info=(kind, value, traceback))
+
+    def other_thread(args):
+        if args.exc_type is not SystemExit:
+            crashes.error(
+                "uncaught exception in thread %s", getattr(args.thread, "name", "?"),
+                exc_info=(args.exc_type, args.exc_value, args.exc_traceback),
+            )  # fmt: skip
+
+    sys.excepthook = main_thread
+    threading.excepthook = other_thread

@@ -14,6 +14,7 @@ from chat.realtime import confirmations
 from chat.realtime.catchup import catch_up, hold_all
 from chat.realtime.frames import FRAME_MAX_BYTES, UNDECODABLE_EVENT, OversizeFrameGuard, undecodable_event
 from chat.realtime.namespace import ChatNamespace
+from chat.realtime.outbound import AbortableWebSocket, BoundedEngineServer
 from chat.realtime.recovery import RecoveringServer, logs_of
 from delivery import emitter, eventlog, events
 
@@ -230,8 +231,13 @@ def _client_manager():
     return LocalManager()
 
 
+class ChatServer(RecoveringServer):
+    def _engineio_server_class(self):
+        return BoundedEngineServer  # SOCKET_MAX_BUFFER_BYTES per socket (chat/realtime/outbound.py)
+
+
 def build_server() -> socketio.AsyncServer:
-    sio = RecoveringServer(
+    sio = ChatServer(
         async_mode="asgi",
         client_manager=_client_manager(),
         # An explicit list: an empty list would disable the origin check altogether.
@@ -239,8 +245,10 @@ def build_server() -> socketio.AsyncServer:
         cors_credentials=True,
         serializer=JsonPacket,
         max_http_buffer_size=FRAME_MAX_BYTES,
-        logger=False,
-        engineio_logger=False,
+        # Loggers of our own: given True/False, python-socketio and python-engineio add a plain
+        # StreamHandler of their own, whose lines (Redis reconnects) bypass the JSON format.
+        logger=logging.getLogger("socketio.server"),
+        engineio_logger=logging.getLogger("engineio.server"),
     )
     sio.register_namespace(ChatNamespace("/"))
     emitter.attach_server(sio)
@@ -281,4 +289,6 @@ class _SizedPollingResponses:
 
 
 sio = build_server()
-asgi_app = OversizeFrameGuard(_SizedPollingResponses(socketio.ASGIApp(sio, socketio_path=SOCKETIO_PATH)))
+asgi_app = OversizeFrameGuard(
+    AbortableWebSocket(_SizedPollingResponses(socketio.ASGIApp(sio, socketio_path=SOCKETIO_PATH)))
+)

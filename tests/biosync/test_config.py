@@ -120,6 +120,16 @@ def test_bad_auth_mode_refuses_to_start():
             "mysql://u:secret@h/db",
             "DATABASE_URL must be a URL starting with postgres://, postgresql:// or sqlite://",
         ),
+        (
+            "REDIS_URL",
+            "redis+sentinel://:secret@127.0.0.1:26379/0",
+            "REDIS_URL: a Sentinel URL ends with /<db>/<service>, the name the sentinels monitor",
+        ),
+        (
+            "REDIS_URL",
+            "redis+sentinel://:secret@127.0.0.1/0/biosync",
+            "REDIS_URL: a Sentinel URL lists host:port pairs (not enough values to unpack (expected 2, got 1))",
+        ),
     ],
 )
 def test_a_value_that_does_not_parse_is_one_line_naming_it(variable, value, message):
