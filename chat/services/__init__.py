@@ -7,6 +7,7 @@ commits (`delivery.emitter.send_event_on_commit`), so a rolled-back write tells 
 from chat.services.connections import (
     socket_connect,
     socket_disconnect,
+    sockets_change,
     typing_partner_check,
 )
 from chat.services.conversations import conversation_get_or_create, conversation_open
@@ -16,6 +17,7 @@ from chat.services.moderation import message_remove, message_restore
 from chat.services.receipts import (
     conversation_mark_read,
     messages_mark_delivered,
+    messages_mark_delivered_many,
     messages_mark_read,
 )
 from chat.services.rules import message_ids_validate, message_text_validate
@@ -34,9 +36,11 @@ __all__ = [
     "message_send",
     "message_text_validate",
     "messages_mark_delivered",
+    "messages_mark_delivered_many",
     "messages_mark_read",
     "messages_send_many",
     "socket_connect",
     "socket_disconnect",
+    "sockets_change",
     "typing_partner_check",
 ]
