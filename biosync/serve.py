@@ -26,6 +26,21 @@ from biosync.env import exit_on_config_error
 
 logger = logging.getLogger("biosync.serve")
 
+# How uvicorn carries the sockets. scripts/bench serves its Python relay ceiling with these too,
+# so the relay differs from us by what the application does, not by transport.
+UVICORN_TRANSPORT = {
+    "loop": "auto",  # uvloop and httptools, installed by requirements.txt where they build
+    "http": "auto",
+    "ws": "websockets-sansio",
+    # Chat frames are small JSON: compressing each costs more CPU than the bytes it saves.
+    "ws_per_message_deflate": False,
+    # Our middleware writes one line per request; Django's LOGGING stays in charge.
+    "access_log": False,
+    "log_config": None,
+    "lifespan": "on",
+    "timeout_graceful_shutdown": 5,
+}
+
 
 def _listening_socket(host: str, port: int) -> socket.socket:
     sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
@@ -55,18 +70,9 @@ def _uvicorn(sockets: list[socket.socket]) -> None:
 
     config = uvicorn.Config(
         "biosync.asgi:application",
-        loop="auto",  # uvloop and httptools, installed by requirements.txt where they build
-        http="auto",
-        ws="websockets-sansio",
-        # Chat frames are small JSON: compressing each costs more CPU than the bytes it saves.
-        ws_per_message_deflate=False,
-        lifespan="on",
         proxy_headers=True,
         forwarded_allow_ips=settings.FORWARDED_ALLOW_IPS,
-        # Our middleware writes one line per request; Django's LOGGING stays in charge.
-        access_log=False,
-        log_config=None,
-        timeout_graceful_shutdown=5,
+        **UVICORN_TRANSPORT,
     )
     config.load()
     uvicorn.Server(config).run(sockets=sockets)
