@@ -27,7 +27,7 @@ from django.urls import re_path  # noqa: E402
 
 from chat.realtime.server import asgi_app as socketio_app  # noqa: E402
 
-application = ProtocolTypeRouter(
+_routed = ProtocolTypeRouter(
     {
         # URLRouter leaves scope["path"] alone; socketio.ASGIApp matches the full /socket.io/ path.
         "http": URLRouter([re_path(r"^socket\.io/", socketio_app), re_path(r"", django_asgi_app)]),
@@ -35,6 +35,14 @@ application = ProtocolTypeRouter(
         "lifespan": socketio_app,
     }
 )
+
+
+async def application(scope, receive, send):
+    """`_routed`, with Socket.IO's WebSockets handed over directly: an open socket would keep the
+    two routers' frames and URLRouter's copy of its scope for as long as it lives."""
+    if scope["type"] == "websocket" and scope["path"].startswith("/socket.io/"):
+        return await socketio_app(scope, receive, send)
+    return await _routed(scope, receive, send)
 
 
 # Garbage collection was the tail of delivery latency: with the default thresholds, full

@@ -23,6 +23,7 @@ from django.conf import settings
 
 from biosync import preflight
 from biosync.env import exit_on_config_error
+from biosync.wsprotocol import SlimWebSocketsProtocol
 
 logger = logging.getLogger("biosync.serve")
 
@@ -31,9 +32,13 @@ logger = logging.getLogger("biosync.serve")
 UVICORN_TRANSPORT = {
     "loop": "auto",  # uvloop and httptools, installed by requirements.txt where they build
     "http": "auto",
-    "ws": "websockets-sansio",
+    # uvicorn's "websockets-sansio" protocol, holding less per connection (biosync/wsprotocol.py).
+    "ws": SlimWebSocketsProtocol,
     # Chat frames are small JSON: compressing each costs more CPU than the bytes it saves.
     "ws_per_message_deflate": False,
+    # Engine.IO's own ping and pong (python-engineio) find dead peers; a WebSocket ping timer
+    # besides, per socket, would only cost memory and wake-ups.
+    "ws_ping_interval": None,
     # Our middleware writes one line per request; Django's LOGGING stays in charge.
     "access_log": False,
     "log_config": None,

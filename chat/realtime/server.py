@@ -3,6 +3,7 @@
 import asyncio
 import logging
 
+import engineio
 import orjson
 import socketio
 from django.conf import settings
@@ -13,6 +14,7 @@ from chat.realtime.frames import FRAME_MAX_BYTES, UNDECODABLE_EVENT, OversizeFra
 from chat.realtime.namespace import ChatNamespace
 from chat.realtime.recovery import RecoveringServer, logs_of
 from delivery import emitter, eventlog
+from kernel.slimqueue import SlimQueue
 
 SOCKETIO_PATH = "socket.io"
 
@@ -178,6 +180,27 @@ class OrderedRedisManager(socketio.AsyncRedisManager, _DirectLocalEmit):
                     yield message
 
 
+class _SlimEngineIO(engineio.AsyncServer):
+    """python-engineio with a SlimQueue (kernel/slimqueue.py) as each socket's outgoing queue."""
+
+    def create_queue(self, *args, **kwargs):
+        return SlimQueue(*args, **kwargs)
+
+
+class ChatServer(RecoveringServer):
+    """The process's Socket.IO server: held state per socket kept small (see _SlimEngineIO)."""
+
+    def _engineio_server_class(self):
+        return _SlimEngineIO
+
+    async def _handle_eio_connect(self, eio_sid, environ):
+        # A socket's connect environ lives as long as the socket. python-engineio's ASGI driver
+        # puts a body reader in it of a class it creates per request; a websocket never reads it.
+        if environ.get("asgi.scope", {}).get("type") == "websocket":
+            environ.pop("wsgi.input", None)
+        return await super()._handle_eio_connect(eio_sid, environ)
+
+
 def _client_manager():
     if settings.REDIS_URL:
         # python-socketio's own Redis manager is the one pub/sub path between processes: it
@@ -187,7 +210,7 @@ def _client_manager():
 
 
 def build_server() -> socketio.AsyncServer:
-    sio = RecoveringServer(
+    sio = ChatServer(
         async_mode="asgi",
         client_manager=_client_manager(),
         # An explicit list: an empty list would disable the origin check altogether.
