@@ -8,11 +8,13 @@ import orjson
 import socketio
 from django.conf import settings
 from engineio import packet as eio_packet
+from engineio.async_drivers.asgi import WebSocket as AsgiWebSocket
 from engineio.payload import Payload
 
 from chat.realtime.frames import FRAME_MAX_BYTES, UNDECODABLE_EVENT, OversizeFrameGuard, undecodable_event
 from chat.realtime.namespace import ChatNamespace
 from chat.realtime.recovery import RecoveringServer, logs_of
+from chat.realtime.wsdriver import SlimWebSocket
 from delivery import emitter, eventlog
 from kernel.slimqueue import SlimQueue
 
@@ -181,7 +183,13 @@ class OrderedRedisManager(socketio.AsyncRedisManager, _DirectLocalEmit):
 
 
 class _SlimEngineIO(engineio.AsyncServer):
-    """python-engineio with a SlimQueue (kernel/slimqueue.py) as each socket's outgoing queue."""
+    """python-engineio with a SlimQueue (kernel/slimqueue.py) as each socket's outgoing queue,
+    and a leaner WebSocket loop per socket (chat/realtime/wsdriver.py)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self._async.get("websocket") is AsgiWebSocket:
+            self._async = {**self._async, "websocket": SlimWebSocket}
 
     def create_queue(self, *args, **kwargs):
         return SlimQueue(*args, **kwargs)
@@ -194,10 +202,13 @@ class ChatServer(RecoveringServer):
         return _SlimEngineIO
 
     async def _handle_eio_connect(self, eio_sid, environ):
-        # A socket's connect environ lives as long as the socket. python-engineio's ASGI driver
-        # puts a body reader in it of a class it creates per request; a websocket never reads it.
-        if environ.get("asgi.scope", {}).get("type") == "websocket":
+        # A socket's connect environ lives as long as the socket, with its ASGI scope. python-engineio's
+        # ASGI driver puts a body reader in it of a class it creates per request, which a websocket
+        # never reads, and the scope's raw headers were read once, into the environ, already.
+        scope = environ.get("asgi.scope", {})
+        if scope.get("type") == "websocket":
             environ.pop("wsgi.input", None)
+            scope["headers"] = []
         return await super()._handle_eio_connect(eio_sid, environ)
 
 
