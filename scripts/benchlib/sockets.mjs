@@ -9,7 +9,8 @@
 //         emits register_user {clerkId} on each and waits for `registered`, prints
 //         {"phase":"connected",...}; on "release" (or stdin closing) disconnects them all, prints
 //         {"phase":"released"} and exits.
-//   storm: reconnect storm: creates the users, connects and registers N sockets (--concurrency at
+//   storm: reconnect storm: creates the users, primes the server like idle and lets it settle for 3 s,
+//         then connects and registers N sockets (--concurrency at
 //         a time, timed), then closes every socket's transport at once (`socket.io.engine.close()`);
 //         each reconnects at once by itself (reconnectionDelay 0) and, like the app, emits
 //         register_user again on `connect`. Prints one JSON line: {sockets, registered, connectMs,
@@ -149,6 +150,11 @@ function stormSocket(clerkId, onRegistered, timeoutMs = 20000) {
 async function storm() {
   const ids = Array.from({ length: opt.users }, (_, i) => `${opt.prefix}_${i}`);
   const setup = await createUsers(ids);
+  // As in idle: the server's first-connection work done, and whatever the user creation left
+  // to finish, before anything is timed.
+  const primed = await Promise.all(ids.slice(0, opt.prime).map((id) => connect(id)));
+  for (const s of primed) s && s.disconnect();
+  await sleep(3000);
   out({ phase: 'users', setup });
   const back = new Set();
   let recovered = 0, registered = Infinity, dropped = false, done = null;
