@@ -143,11 +143,13 @@ def _status_events(changed: dict[str, str], at) -> list[tuple]:
         else set()
     )
     online = leases.online_among(owners)
+    watchers: dict[str, list[str]] = {}
+    for contact_id, owner_id in watching:
+        if owner_id in online and (contact_id, owner_id) not in hidden:
+            watchers.setdefault(contact_id, []).append(owner_id)
     emits = []
     for clerk_id, status in changed.items():
-        for contact_id, owner_id in watching:
-            if contact_id != clerk_id or owner_id not in online or (clerk_id, owner_id) in hidden:
-                continue
+        for owner_id in watchers.get(clerk_id, ()):
             room = events.user_room(owner_id)
             emits.append((events.USER_STATUS, events.user_status_payload(clerk_id, status, at), room, None))
             if status == UserStatus.OFFLINE:
