@@ -23,9 +23,29 @@ from django.conf import settings
 
 from biosync import preflight
 from biosync.env import exit_on_config_error
+from biosync.wsprotocol import SlimWebSocketsProtocol
 from kernel.logging import JsonFormatter, log_uncaught_exceptions
 
 logger = logging.getLogger("biosync.serve")
+
+# How uvicorn carries the sockets. scripts/bench serves its Python relay ceiling with these too,
+# so the relay differs from us by what the application does, not by transport.
+UVICORN_TRANSPORT = {
+    "loop": "auto",  # uvloop and httptools, installed by requirements.txt where they build
+    "http": "auto",
+    # uvicorn's "websockets-sansio" protocol, holding less per connection (biosync/wsprotocol.py).
+    "ws": SlimWebSocketsProtocol,
+    # Chat frames are small JSON: compressing each costs more CPU than the bytes it saves.
+    "ws_per_message_deflate": False,
+    # Engine.IO's own ping and pong (python-engineio) find dead peers; a WebSocket ping timer
+    # besides, per socket, would only cost memory and wake-ups.
+    "ws_ping_interval": None,
+    # Our middleware writes one line per request; Django's LOGGING stays in charge.
+    "access_log": False,
+    "log_config": None,
+    "lifespan": "on",
+    "timeout_graceful_shutdown": 5,
+}
 
 
 def _listening_socket(host: str, port: int) -> socket.socket:
@@ -56,18 +76,9 @@ def _uvicorn(sockets: list[socket.socket]) -> None:
 
     config = uvicorn.Config(
         "biosync.asgi:application",
-        loop="auto",  # uvloop and httptools, installed by requirements.txt where they build
-        http="auto",
-        ws="websockets-sansio",
-        # Chat frames are small JSON: compressing each costs more CPU than the bytes it saves.
-        ws_per_message_deflate=False,
-        lifespan="on",
         proxy_headers=True,
         forwarded_allow_ips=settings.FORWARDED_ALLOW_IPS,
-        # Our middleware writes one line per request; Django's LOGGING stays in charge.
-        access_log=False,
-        log_config=None,
-        timeout_graceful_shutdown=5,
+        **UVICORN_TRANSPORT,
     )
     config.load()
     uvicorn.Server(config).run(sockets=sockets)

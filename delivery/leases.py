@@ -30,19 +30,26 @@ _lock = threading.Lock()
 _local: dict[str, str] = {}  # this process's registered sockets: sid -> clerk id
 _local_by_user: dict[str, set[str]] = {}
 
-_CONNECT = """
-redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', ARGV[1])
-local before = redis.call('ZCARD', KEYS[2])
-redis.call('ZADD', KEYS[1], ARGV[2], ARGV[3])
-redis.call('ZADD', KEYS[2], ARGV[2], ARGV[4])
-redis.call('EXPIRE', KEYS[2], ARGV[5])
-return before
-"""
-_DISCONNECT = """
-redis.call('ZREM', KEYS[1], ARGV[2])
-redis.call('ZREM', KEYS[2], ARGV[3])
-redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', ARGV[1])
-return redis.call('ZCARD', KEYS[2])
+# Sockets arriving ('c') and leaving ('d'), applied in order: for each, how many live sockets its
+# user had before it arrived, or has left after it left.
+_CHANGE = """
+local out = {}
+for i = 2, #KEYS do
+  local op, member, sid = ARGV[3 * i - 2], ARGV[3 * i - 1], ARGV[3 * i]
+  if op == 'c' then
+    redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', ARGV[1])
+    out[i - 1] = redis.call('ZCARD', KEYS[i])
+    redis.call('ZADD', KEYS[1], ARGV[2], member)
+    redis.call('ZADD', KEYS[i], ARGV[2], sid)
+    redis.call('EXPIRE', KEYS[i], ARGV[3])
+  else
+    redis.call('ZREM', KEYS[1], member)
+    redis.call('ZREM', KEYS[i], sid)
+    redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', ARGV[1])
+    out[i - 1] = redis.call('ZCARD', KEYS[i])
+  end
+end
+return out
 """
 # Renews only leases that still exist (a swept one is reported, never silently revived).
 _RENEW = """
@@ -99,7 +106,7 @@ for i, key in ipairs(KEYS) do out[i] = redis.call('ZCOUNT', key, ARGV[1], '+inf'
 return out
 """
 
-_SCRIPTS = {"online": _ONLINE, "connect": _CONNECT, "disconnect": _DISCONNECT, "renew": _RENEW, "sweep": _SWEEP}
+_SCRIPTS = {"online": _ONLINE, "change": _CHANGE, "renew": _RENEW, "sweep": _SWEEP}
 
 
 def _leases_key() -> str:
@@ -199,40 +206,49 @@ def is_local(sid: str) -> bool:
 
 
 # --- writes -----------------------------------------------------------------------------------
-@_tolerant(False)
 def socket_connected(clerk_id: str, sid: str) -> bool:
     """Record a socket; True when it is the user's first anywhere (the user just came online)."""
-    with _lock:
-        first_here = clerk_id not in _local_by_user
-        _local[sid] = clerk_id
-        _local_by_user.setdefault(clerk_id, set()).add(sid)
-    client = _redis()
-    if client is None:
-        return first_here
-    now = time.time()
-    before = client.scripts["connect"](
-        keys=[_leases_key(), _user_key(clerk_id)], args=[now, _expiry(now), f"{clerk_id}|{sid}", sid, _ttl()]
-    )
-    return before == 0
+    return sockets_changed([(True, clerk_id, sid)])[0]
 
 
-@_tolerant(False)
 def socket_disconnected(clerk_id: str, sid: str) -> bool:
     """Forget a socket; True when it was the user's last anywhere (the user just went offline)."""
+    return sockets_changed([(False, clerk_id, sid)])[0]
+
+
+def sockets_changed(changes: list[tuple[bool, str, str]]) -> list[bool]:
+    """Record sockets arriving (True, clerk id, sid) and leaving (False, ...), in this order, in
+    one Redis call. For each: True when an arrival is its user's first socket anywhere, or a
+    departure its user's last. Redis down: False for all (see _tolerant)."""
     with _lock:
-        _local.pop(sid, None)
-        sids = _local_by_user.get(clerk_id, set())
-        sids.discard(sid)
-        last_here = not sids
-        if last_here:
-            _local_by_user.pop(clerk_id, None)
+        here = []
+        for connected, clerk_id, sid in changes:
+            if connected:
+                here.append(clerk_id not in _local_by_user)
+                _local[sid] = clerk_id
+                _local_by_user.setdefault(clerk_id, set()).add(sid)
+            else:
+                _local.pop(sid, None)
+                sids = _local_by_user.get(clerk_id, set())
+                sids.discard(sid)
+                here.append(not sids)
+                if not sids:
+                    _local_by_user.pop(clerk_id, None)
     client = _redis()
-    if client is None:
-        return last_here
-    remaining = client.scripts["disconnect"](
-        keys=[_leases_key(), _user_key(clerk_id)], args=[time.time(), f"{clerk_id}|{sid}", sid]
-    )
-    return remaining == 0
+    if client is None or not changes:
+        return here
+    counts = _sockets_recorded(client, changes)
+    return [False] * len(changes) if counts is None else [count == 0 for count in counts]
+
+
+@_tolerant(lambda: None)
+def _sockets_recorded(client, changes) -> list[int] | None:
+    now = time.time()
+    keys, args = [_leases_key()], [now, _expiry(now), _ttl()]
+    for connected, clerk_id, sid in changes:
+        keys.append(_user_key(clerk_id))
+        args += ["c" if connected else "d", f"{clerk_id}|{sid}", sid]
+    return client.scripts["change"](keys=keys, args=args)
 
 
 @_tolerant(list)

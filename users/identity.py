@@ -207,12 +207,18 @@ def request_identity(meta) -> Identity | None:
 
 
 # --- Socket.IO ------------------------------------------------------------------------------
+def socket_identity_checked_at_connect() -> bool:
+    """Whether `socket_identity_at_connect` verifies anything (else it answers None at once, and
+    callers on an event loop need no worker thread for it)."""
+    return auth_mode() == "clerk"
+
+
 def socket_identity_at_connect(environ: dict, auth) -> Identity | None:
     """Who a connecting socket is, or None when (dev mode) it will say so in `register_user`.
 
     Raises IdentityError when clerk mode cannot prove an identity: the connection is refused.
     """
-    if auth_mode() != "clerk":
+    if not socket_identity_checked_at_connect():
         return None
     token = None
     if isinstance(auth, dict) and isinstance(auth.get("token"), str):

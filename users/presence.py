@@ -15,10 +15,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from delivery import emitter, events, leases
-from kernel.errors import ServiceError
 from kernel.logging import log_event
-from users.models import User, UserStatus
-from users.selectors import blockers_among, user_connect_refusal
+from users.models import Block, User, UserStatus
+from users.selectors import blockers_among, user_connect_refusals
 
 logger = logging.getLogger(__name__)
 
@@ -40,32 +39,38 @@ def status_of(clerk_id: str, online: set[str]) -> str:
 
 
 # --- sockets coming and going -------------------------------------------------------------------
-def user_socket_connected(*, clerk_id: str, sid: str) -> None:
-    """Record a socket of a user who may connect; raises ServiceError for one who may not."""
-    # The lease first, the check after: a suspension committing meanwhile either is seen here,
-    # or finds this socket among the user's leases when it disconnects them after its commit.
-    leases.socket_connected(clerk_id, sid)
-    refusal = user_connect_refusal(clerk_id=clerk_id)
-    if refusal is not None:
-        leases.socket_disconnected(clerk_id, sid)
-        raise ServiceError(refusal, code="account_disabled")
-    # Every time, not only for the first socket: it also repairs a status a crash left wrong.
-    user_presence_refresh(clerk_id=clerk_id)
-
-
-def user_socket_disconnected(*, clerk_id: str, sid: str) -> None:
-    if leases.socket_disconnected(clerk_id, sid):
-        user_presence_refresh(clerk_id=clerk_id)
+def user_sockets_changed(*, changes: list[tuple[bool, str, str]]) -> list[str | None]:
+    """Sockets arriving (True, clerk id, sid) and leaving (False, ...), in this order, as one
+    batch: leases, refusals and `users.status` in a fixed number of round trips. Returns, for
+    each, why the arrival was refused (a suspended or deleted user; its lease is withdrawn
+    again), else None."""
+    if not changes:
+        return []
+    # The leases first, the check after: a suspension committing meanwhile either is seen here,
+    # or finds these sockets among the user's leases when it disconnects them after its commit.
+    edges = leases.sockets_changed(changes)
+    arriving = {clerk_id for connected, clerk_id, _ in changes if connected}
+    refusals = user_connect_refusals(clerk_ids=arriving) if arriving else {}
+    refused = [(False, clerk_id, sid) for connected, clerk_id, sid in changes if connected and clerk_id in refusals]
+    if refused:
+        leases.sockets_changed(refused)
+    # An arrival every time, not only a user's first socket: it also repairs a status a crash
+    # left wrong. A departure only when it was the user's last socket.
+    refresh = [
+        clerk_id
+        for (connected, clerk_id, _), edge in zip(changes, edges)
+        if (connected and clerk_id not in refusals) or (not connected and edge)
+    ]
+    users_presence_refresh(clerk_ids=refresh)
+    return [refusals.get(clerk_id) if connected else None for connected, clerk_id, _ in changes]
 
 
 def presence_heartbeat(*, reconcile: bool = False) -> None:
     """One beat of a server process: renew its leases, sweep crashed processes' ones."""
-    for clerk_id, sid in leases.renew():
-        if leases.is_local(sid):
-            leases.socket_connected(clerk_id, sid)
-            user_presence_refresh(clerk_id=clerk_id)
-    for clerk_id in leases.sweep():
-        user_presence_refresh(clerk_id=clerk_id)
+    lost = [(True, clerk_id, sid) for clerk_id, sid in leases.renew() if leases.is_local(sid)]
+    if lost:
+        leases.sockets_changed(lost)
+    users_presence_refresh(clerk_ids=[clerk_id for _, clerk_id, _ in lost] + leases.sweep())
     if reconcile:
         users_presence_reconcile()
 
@@ -86,44 +91,70 @@ def presence_sweep() -> tuple[list[str], list[str]]:
 # --- users.status -------------------------------------------------------------------------------
 def user_presence_refresh(*, clerk_id: str) -> str | None:
     """Make `users.status` follow presence; when it changes, tell the user's watchers after commit.
+    Returns the status, or None for a user without a profile."""
+    return users_presence_refresh(clerk_ids=[clerk_id]).get(clerk_id)
 
-    Presence is read under the user's row lock, so two racing refreshes (a socket leaving on
-    one process while another connects elsewhere) end on the state presence has last.
-    Returns the status, or None for a user without a profile.
+
+def users_presence_refresh(*, clerk_ids) -> dict[str, str]:
+    """`user_presence_refresh` for several users in one transaction (one presence read, one
+    update per new status); returns the status of each who has a profile.
+
+    Presence is read under the users' row locks, taken in key order, so two racing refreshes
+    (a socket leaving on one process while another connects elsewhere) end on the state
+    presence has last, and two batches never wait for each other in a circle.
     """
+    ids = sorted(set(clerk_ids))
+    if not ids:
+        return {}
     with transaction.atomic():
-        user = User.objects.select_for_update().filter(clerk_id=clerk_id).only("clerk_id", "status").first()
-        if user is None:
-            return None
-        status = UserStatus.ONLINE if leases.is_online(clerk_id) else UserStatus.OFFLINE
-        if user.status == status:
-            return status
-        now = timezone.now()
-        User.objects.filter(clerk_id=clerk_id).update(status=status, last_seen_at=now, updated_at=now)
-        emitter.send_event_on_commit(lambda: _status_events(clerk_id, status, now))
-    return status
+        rows = list(
+            User.objects.select_for_update()
+            .filter(clerk_id__in=ids)
+            .order_by("clerk_id")
+            .values_list("clerk_id", "status")
+        )
+        if not rows:
+            return {}
+        online = leases.online_among([clerk_id for clerk_id, _ in rows])
+        statuses = {clerk_id: UserStatus.ONLINE if clerk_id in online else UserStatus.OFFLINE for clerk_id, _ in rows}
+        changed = {clerk_id: statuses[clerk_id] for clerk_id, status in rows if status != statuses[clerk_id]}
+        if changed:
+            now = timezone.now()
+            for status in (UserStatus.ONLINE, UserStatus.OFFLINE):
+                group = [clerk_id for clerk_id, new in changed.items() if new == status]
+                if group:
+                    User.objects.filter(clerk_id__in=group).update(status=status, last_seen_at=now, updated_at=now)
+            emitter.send_event_on_commit(lambda: _status_events(changed, now))
+    return statuses
 
 
-def _status_events(clerk_id: str, status: str, at) -> list[tuple]:
-    # Read after commit, not under the row lock: a transaction holding one table's lock while
+def _status_events(changed: dict[str, str], at) -> list[tuple]:
+    # Read after commit, not under the row locks: a transaction holding one table's lock while
     # waiting for another's can deadlock with table-wide locks (TRUNCATE, migrations).
-    # Watchers: the users who have this one in their contact list (contacts.Contact.owner),
-    # except those this user blocks: to them the user stays offline, and silent.
-    watchers = list(
-        User.objects.filter(contacts__contact_id=clerk_id)
-        .exclude(blocked_by__blocker_id=clerk_id)
-        .values_list("clerk_id", flat=True)
+    # Watchers: the users who have the changed one in their contact list (contacts.Contact.owner),
+    # except those it blocks: to them the user stays offline, and silent.
+    watching = list(
+        User.objects.filter(contacts__contact_id__in=changed).values_list("contacts__contact_id", "clerk_id")
     )
-    online = leases.online_among(watchers)
+    owners = {owner_id for _, owner_id in watching}
+    hidden = (
+        set(Block.objects.filter(blocker_id__in=changed, blocked_id__in=owners).values_list("blocker_id", "blocked_id"))
+        if owners
+        else set()
+    )
+    online = leases.online_among(owners)
+    watchers: dict[str, list[str]] = {}
+    for contact_id, owner_id in watching:
+        if owner_id in online and (contact_id, owner_id) not in hidden:
+            watchers.setdefault(contact_id, []).append(owner_id)
     emits = []
-    for owner_id in watchers:
-        if owner_id not in online:
-            continue
-        room = events.user_room(owner_id)
-        emits.append((events.USER_STATUS, events.user_status_payload(clerk_id, status, at), room, None))
-        if status == UserStatus.OFFLINE:
-            # A typing indicator whose timer died with a crashed process ends here at the latest.
-            emits.append((events.USER_TYPING, events.user_typing_payload(clerk_id, False), room, None))
+    for clerk_id, status in changed.items():
+        for owner_id in watchers.get(clerk_id, ()):
+            room = events.user_room(owner_id)
+            emits.append((events.USER_STATUS, events.user_status_payload(clerk_id, status, at), room, None))
+            if status == UserStatus.OFFLINE:
+                # A typing indicator whose timer died with a crashed process ends here at the latest.
+                emits.append((events.USER_TYPING, events.user_typing_payload(clerk_id, False), room, None))
     return emits
 
 

@@ -41,14 +41,18 @@ def user_connect_refusal(*, clerk_id: str) -> str | None:
     profile yet may connect (the app connects before onboarding); a suspended or deleted
     one may not.
     """
-    user = User.objects.filter(clerk_id=clerk_id).only("is_active", "suspended_at").first()
-    if user is None:
-        return None
-    if user.suspended_at is not None:
-        return "This account is suspended and cannot connect"
-    if not user.is_active:
-        return "This account was deleted and cannot connect"
-    return None
+    return user_connect_refusals(clerk_ids=[clerk_id]).get(clerk_id)
+
+
+def user_connect_refusals(*, clerk_ids) -> dict[str, str]:
+    """`user_connect_refusal` for several users in one query: only those refused, with why."""
+    rows = User.objects.filter(clerk_id__in=list(clerk_ids)).filter(Q(suspended_at__isnull=False) | Q(is_active=False))
+    return {
+        clerk_id: "This account is suspended and cannot connect"
+        if suspended_at is not None
+        else "This account was deleted and cannot connect"
+        for clerk_id, suspended_at in rows.values_list("clerk_id", "suspended_at")
+    }
 
 
 # --- blocks ---------------------------------------------------------------------------------------

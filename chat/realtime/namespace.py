@@ -21,7 +21,7 @@ from assist import selectors as assist_selectors
 from assist import suggestions
 from assist.realtime import learner
 from chat import services
-from chat.realtime import heartbeat, payloads, recovery, sendqueue
+from chat.realtime import connectqueue, heartbeat, payloads, recovery, sendqueue
 from chat.realtime.db import call
 from chat.realtime.frames import UNDECODABLE_EVENT
 from chat.services import typing
@@ -30,7 +30,13 @@ from delivery import events, ratelimit
 from kernel import metrics
 from kernel.errors import ServiceError
 from kernel.logging import log_event
-from users.identity import Identity, IdentityError, socket_identity_at_connect, socket_identity_at_register
+from users.identity import (
+    Identity,
+    IdentityError,
+    socket_identity_at_connect,
+    socket_identity_at_register,
+    socket_identity_checked_at_connect,
+)
 from users.selectors import user_connect_refusal
 
 logger = logging.getLogger(__name__)
@@ -96,7 +102,9 @@ class ChatNamespace(socketio.AsyncNamespace):
         try:
             if await recovery.restore(self, sid, environ, auth):
                 return
-            identity = await call(socket_identity_at_connect, environ, auth)
+            identity = None
+            if socket_identity_checked_at_connect():
+                identity = await call(socket_identity_at_connect, environ, auth)
             recovery.offer(self.server.manager, sid, environ, auth)
             if identity is not None:
                 await self.bind(sid, identity)
@@ -119,7 +127,7 @@ class ChatNamespace(socketio.AsyncNamespace):
                 clerk_id = await self._user(sid)
                 await typing.typing_socket_gone(sid=sid)
                 if clerk_id is not None:
-                    await call(services.socket_disconnect, clerk_id=clerk_id, sid=sid)
+                    await connectqueue.disconnected(clerk_id, sid)
             except Exception:
                 # The heartbeat forgets sockets the server no longer has.
                 logger.exception("socket disconnect failed")
@@ -239,7 +247,7 @@ class ChatNamespace(socketio.AsyncNamespace):
         # The room first: a message sent while presence already says online must reach us.
         await self.enter_room(sid, room)
         try:
-            await call(services.socket_connect, clerk_id=identity.clerk_id, sid=sid)
+            await connectqueue.connected(identity.clerk_id, sid)
         except Exception:
             await self.leave_room(sid, room)
             raise
@@ -260,7 +268,7 @@ class ChatNamespace(socketio.AsyncNamespace):
         clerk_id = await self._user(sid)
         if clerk_id is not None:
             await self.leave_room(sid, events.user_room(clerk_id))
-            await call(services.socket_disconnect, clerk_id=clerk_id, sid=sid)
+            await connectqueue.disconnected(clerk_id, sid)
             await self.save_session(sid, {})
 
     async def _typing_target(self, sid, clerk_id, data) -> str:

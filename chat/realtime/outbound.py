@@ -79,14 +79,25 @@ class BoundedSocket(async_socket.AsyncSocket):
         await super().send(pkt)
 
     async def poll(self):
-        self.pending -= self.in_flight
-        self.in_flight = 0
+        self.batch_written()
         packets = await super().poll()
-        self.in_flight = sum(_size(p) for p in packets if p is not None)
+        self.batch_taken(packets)
         return packets
 
-    async def _websocket_handler(self, ws):
+    def batch_written(self) -> None:
+        """The writer finished the batch it took: those bytes no longer wait."""
+        self.pending -= self.in_flight
+        self.in_flight = 0
+
+    def batch_taken(self, packets) -> None:
+        self.in_flight = sum(_size(p) for p in packets if p is not None)
+
+    def attach_transport(self, ws) -> None:
+        """Remember how to drop `ws`'s connection (AbortableWebSocket's `abort`)."""
         self.abort_transport = getattr(ws.asgi_send, "abort", None)
+
+    async def _websocket_handler(self, ws):
+        self.attach_transport(ws)
         return await super()._websocket_handler(ws)
 
     def _shed(self, would_be: int) -> None:

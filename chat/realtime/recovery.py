@@ -30,7 +30,7 @@ from chat.realtime import confirmations
 from chat.realtime.db import call
 from delivery import eventlog, events, resume
 from delivery.eventlog import Entry, offset_key
-from users.identity import Identity, IdentityError, socket_identity_at_connect
+from users.identity import Identity, IdentityError, socket_identity_at_connect, socket_identity_checked_at_connect
 
 logger = logging.getLogger(__name__)
 
@@ -174,7 +174,8 @@ async def restore(namespace, sid: str, environ: dict, auth) -> bool:
     if session is None:
         return False
     try:
-        presented = await call(socket_identity_at_connect, environ, auth)
+        checked = socket_identity_checked_at_connect()
+        presented = await call(socket_identity_at_connect, environ, auth) if checked else None
     except IdentityError:
         presented = None
     if presented is not None and presented.clerk_id != session.clerk_id:

@@ -8,6 +8,7 @@ import orjson
 import socketio
 from django.conf import settings
 from engineio import packet as eio_packet
+from engineio.async_drivers.asgi import WebSocket as AsgiWebSocket
 from engineio.payload import Payload
 
 from chat.realtime import confirmations
@@ -16,7 +17,9 @@ from chat.realtime.frames import FRAME_MAX_BYTES, UNDECODABLE_EVENT, OversizeFra
 from chat.realtime.namespace import ChatNamespace
 from chat.realtime.outbound import AbortableWebSocket, BoundedEngineServer
 from chat.realtime.recovery import RecoveringServer, logs_of
+from chat.realtime.wsdriver import SlimWebSocket
 from delivery import emitter, eventlog, events
+from kernel.slimqueue import SlimQueue
 
 SOCKETIO_PATH = "socket.io"
 
@@ -223,17 +226,44 @@ class OrderedRedisManager(socketio.AsyncRedisManager, _DirectLocalEmit):
                     yield message
 
 
+class _SlimEngineIO(BoundedEngineServer):
+    """python-engineio with SOCKET_MAX_BUFFER_BYTES per socket (chat/realtime/outbound.py), a
+    SlimQueue (kernel/slimqueue.py) as each socket's outgoing queue, and a leaner WebSocket loop
+    per socket (chat/realtime/wsdriver.py)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self._async.get("websocket") is AsgiWebSocket:
+            self._async = {**self._async, "websocket": SlimWebSocket}
+
+    def create_queue(self, *args, **kwargs):
+        return SlimQueue(*args, **kwargs)
+
+
+class ChatServer(RecoveringServer):
+    """The process's Socket.IO server: output bounded and held state per socket kept small (see
+    _SlimEngineIO)."""
+
+    def _engineio_server_class(self):
+        return _SlimEngineIO
+
+    async def _handle_eio_connect(self, eio_sid, environ):
+        # A socket's connect environ lives as long as the socket, with its ASGI scope. python-engineio's
+        # ASGI driver puts a body reader in it of a class it creates per request, which a websocket
+        # never reads, and the scope's raw headers were read once, into the environ, already.
+        scope = environ.get("asgi.scope", {})
+        if scope.get("type") == "websocket":
+            environ.pop("wsgi.input", None)
+            scope["headers"] = []
+        return await super()._handle_eio_connect(eio_sid, environ)
+
+
 def _client_manager():
     if settings.REDIS_URL:
         # python-socketio's own Redis manager is the one pub/sub path between processes: it
         # carries room emits, disconnects and acks, which a Channels group cannot.
         return OrderedRedisManager(settings.REDIS_URL, channel=emitter.pubsub_channel())
     return LocalManager()
-
-
-class ChatServer(RecoveringServer):
-    def _engineio_server_class(self):
-        return BoundedEngineServer  # SOCKET_MAX_BUFFER_BYTES per socket (chat/realtime/outbound.py)
 
 
 def build_server() -> socketio.AsyncServer:

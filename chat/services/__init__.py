@@ -7,6 +7,7 @@ commits (`delivery.emitter.send_event_on_commit`), so a rolled-back write tells 
 from chat.services.connections import (
     socket_connect,
     socket_disconnect,
+    sockets_change,
     typing_partner_check,
 )
 from chat.services.conversations import conversation_get_or_create, conversation_open
@@ -18,6 +19,7 @@ from chat.services.receipts import (
     messages_delivery_confirm,
     messages_delivery_unconfirmed,
     messages_mark_delivered,
+    messages_mark_delivered_many,
     messages_mark_read,
 )
 from chat.services.rules import message_ids_validate, message_text_validate
@@ -38,9 +40,11 @@ __all__ = [
     "messages_delivery_confirm",
     "messages_delivery_unconfirmed",
     "messages_mark_delivered",
+    "messages_mark_delivered_many",
     "messages_mark_read",
     "messages_send_many",
     "socket_connect",
     "socket_disconnect",
+    "sockets_change",
     "typing_partner_check",
 ]

@@ -3,21 +3,31 @@
 
 from __future__ import annotations
 
-from chat.services.receipts import messages_mark_delivered
+from chat.services.receipts import messages_mark_delivered_many
 from chat.services.storage import chat_states
 from kernel.errors import ServiceError
-from users.presence import user_socket_connected, user_socket_disconnected
+from users.presence import user_sockets_changed
 
 
 def socket_connect(*, clerk_id: str, sid: str) -> None:
     """A socket proved its user: presence (refused for a suspended or deleted user), `users.status`,
     and delivery of what waited offline."""
-    user_socket_connected(clerk_id=clerk_id, sid=sid)
-    messages_mark_delivered(recipient_id=clerk_id)
+    refusal = sockets_change(changes=[(True, clerk_id, sid)])[0]
+    if refusal is not None:
+        raise refusal
 
 
 def socket_disconnect(*, clerk_id: str, sid: str) -> None:
-    user_socket_disconnected(clerk_id=clerk_id, sid=sid)
+    sockets_change(changes=[(False, clerk_id, sid)])
+
+
+def sockets_change(*, changes: list[tuple[bool, str, str]]) -> list[ServiceError | None]:
+    """`socket_connect` (True, clerk id, sid) and `socket_disconnect` (False, ...) for a batch of
+    sockets, in this order, in a fixed number of round trips. Returns each arrival's refusal."""
+    refusals = user_sockets_changed(changes=changes)
+    arrived = [clerk_id for (connected, clerk_id, _), refusal in zip(changes, refusals) if connected and not refusal]
+    messages_mark_delivered_many(recipient_ids=arrived)
+    return [ServiceError(refusal, code="account_disabled") if refusal else None for refusal in refusals]
 
 
 def typing_partner_check(*, sender_id: str, recipient_id: str) -> None:

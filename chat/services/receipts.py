@@ -134,13 +134,22 @@ def conversation_mark_read(*, reader_id: str, conversation_id: int) -> tuple[lis
 
 def messages_mark_delivered(*, recipient_id: str) -> list[int]:
     """A user connected: their undelivered incoming messages are delivered now; senders hear of it."""
+    return messages_mark_delivered_many(recipient_ids=[recipient_id])
+
+
+def messages_mark_delivered_many(*, recipient_ids) -> list[int]:
+    """`messages_mark_delivered` for several users who connected, in one statement."""
+    recipients = sorted(set(recipient_ids))
+    if not recipients:
+        return []
     delivered_at = timezone.now()
     table = Message._meta.db_table
+    marks = ", ".join(["%s"] * len(recipients))
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {table} SET delivered_at = %s WHERE to_clerk_id = %s AND delivered_at IS NULL "
+            f"UPDATE {table} SET delivered_at = %s WHERE to_clerk_id IN ({marks}) AND delivered_at IS NULL "
             "RETURNING id, from_clerk_id",
-            [db_time(delivered_at), recipient_id],
+            [db_time(delivered_at), *recipients],
         )
         delivered = sorted(cursor.fetchall())
         if delivered:

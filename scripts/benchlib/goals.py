@@ -14,7 +14,8 @@ MIN_VS_OLD = 4.0
 MIN_VS_RELAY = 0.75
 CORRECTNESS = ((200, 8), (1000, 1))  # USERSxWINDOW scenarios that must lose nothing
 OPEN_RATE, MAX_P99_MS = 500, 50.0
-IDLE_SOCKETS, MAX_KB_PER_SOCKET = 1000, 100.0
+IDLE_SOCKETS, MAX_KB_PER_SOCKET = 1000, 25.0  # issue 18 (100 KB before it)
+STORM_SOCKETS, MIN_CONNECT_VS_OLD = 1000, 1.0
 REST_CONNECTIONS, MIN_REQ_S = 32, 1000.0
 
 
@@ -40,7 +41,9 @@ def _n(v, digits=0):
     return "-" if v is None else f"{v:,.{digits}f}"
 
 
-def evaluate(scenarios: list[Scenario], servers: list[str], chat: dict, memory: dict, rest: dict) -> list[Line]:
+def evaluate(
+    scenarios: list[Scenario], servers: list[str], chat: dict, memory: dict, rest: dict, storms: dict | None = None
+) -> list[Line]:
     lines: list[Line] = []
     missing = lambda num, target, how: lines.append(Line(num, "ours", target, f"not measured ({how})", None))  # noqa: E731
     has_ours = "ours" in servers
@@ -185,6 +188,43 @@ def evaluate(scenarios: list[Scenario], servers: list[str], chat: dict, memory: 
                         ok,
                     )
                 )
+
+    # 6. Connecting (50 at a time) at least at the old server's rate, same run; the reconnect storm measured.
+    storms = storms or {}
+    sc = next((s for s in scenarios if s.kind == "storm" and s.users == STORM_SOCKETS), None)
+    sc = sc or next((s for s in scenarios if s.kind == "storm"), None)
+    t6 = f"{STORM_SOCKETS:,} sockets connect and register: ≥ {MIN_CONNECT_VS_OLD:g}× old's rate (same run)"
+    if not sc or ("ours", sc.name) not in storms:
+        missing("6", t6, "needs ours and scenario storm1000")
+    else:
+        mine, old = storms[("ours", sc.name)], storms.get(("old", sc.name))
+        if old is None:
+            lines.append(Line("6", "ours", t6, f"{_n(mine['connect_s'], 2)} s; old not in this run", None))
+        else:
+            ratio = old["connect_s"] / mine["connect_s"] if mine["connect_s"] else None
+            lines.append(
+                Line(
+                    "6",
+                    "ours",
+                    t6,
+                    f"{_n(ratio, 2)}× ({_n(mine['connect_s'], 2)} s vs {_n(old['connect_s'], 2)} s)",
+                    ratio is not None and ratio >= MIN_CONNECT_VS_OLD and mine["registered"] == mine["sockets"],
+                )
+            )
+        for server in ["ours", *[s for s in refs if (s, sc.name) in storms]]:
+            r = storms[(server, sc.name)]
+            vs_old = (
+                f", {old['storm_s'] / r['storm_s']:.2f}× old's rate" if old and server != "old" and r["storm_s"] else ""
+            )
+            lines.append(
+                Line(
+                    "6",
+                    server,
+                    f"{sc.name}: every socket dropped at once is registered again (measured)",
+                    f"{_n(r['back'])}/{_n(r['registered'])} back in {_n(r['storm_s'], 2)} s{vs_old}",
+                    r["back"] == r["registered"] == r["sockets"] and not r["timed_out"],
+                )
+            )
     return lines
 
 

@@ -1,5 +1,6 @@
 """One-time preparation under BENCH_WORKDIR (outside the repository): the load tools, Bun,
-a runnable copy of the old server, and a virtualenv for the Python relay ceiling.
+and a runnable copy of the old server. The Python relay ceiling runs on this repository's own
+virtualenv.
 
 The old server is never part of this repository. Its copy is made from BASELINE_DIR (its
 `app/apps/server` folder, or a git clone of the old monorepo) and adapted in three ways, in the
@@ -166,24 +167,11 @@ def baseline(source: Path, workdir: Path, bun_path: Path) -> Path:
     return dest
 
 
-def relay_python(workdir: Path) -> Path:
-    venv = workdir / "venv-relay"
-    python = venv / "bin" / "python"
-    if not (venv / ".ok").exists():
-        log("creating the Python relay ceiling's virtualenv (python-socketio, uvicorn[standard])")
-        run([sys.executable, "-m", "venv", str(venv)], timeout=300)
-        run(
-            [
-                str(python),
-                "-m",
-                "pip",
-                "install",
-                "-q",
-                "--disable-pip-version-check",
-                "python-socketio==5.18.1",
-                "uvicorn[standard]",
-            ],
-            timeout=900,
-        )
-        (venv / ".ok").write_text("ok\n")
+def relay_python(repo: Path) -> Path:
+    """This repository's virtualenv (created by scripts/_bootstrap.sh when missing): the relay
+    ceiling runs on the same packages as our server."""
+    python = repo / ".venv" / "bin" / "python"
+    if not python.exists():
+        log("creating .venv for the Python relay ceiling (scripts/_bootstrap.sh)")
+        run(["bash", "-c", "source scripts/_bootstrap.sh requirements.txt"], cwd=repo, timeout=1800)
     return python

@@ -9,6 +9,13 @@
 //         emits register_user {clerkId} on each and waits for `registered`, prints
 //         {"phase":"connected",...}; on "release" (or stdin closing) disconnects them all, prints
 //         {"phase":"released"} and exits.
+//   storm: reconnect storm: creates the users, primes the server like idle and lets it settle for 3 s,
+//         then connects and registers N sockets (--concurrency at
+//         a time, timed), then closes every socket's transport at once (`socket.io.engine.close()`);
+//         each reconnects at once by itself (reconnectionDelay 0) and, like the app, emits
+//         register_user again on `connect`. Prints one JSON line: {sockets, registered, connectMs,
+//         back, recovered, stormMs}: stormMs from the drop until every socket is registered again
+//         (and a line per phase before it: {"phase":"users"}, {"phase":"connected"}).
 //   seed: data for the REST scenario, through the public API only: users P_0..P_C (POST /users),
 //         then each of P_1..P_C sends P_0 one message over Socket.IO (so P_0 has C contacts on
 //         either server), then P_1 sends P_0 M more, one at a time. Prints one JSON line:
@@ -20,13 +27,13 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import readline from 'node:readline';
 
-const HELP = `usage: node sockets.mjs idle|seed --modules DIR --url SOCKET_URL [options]
+const HELP = `usage: node sockets.mjs idle|storm|seed --modules DIR --url SOCKET_URL [options]
   --modules DIR       folder with node_modules/socket.io-client (the prepared chatload tools)
   --url URL           Socket.IO URL
   --rest URL|none     REST base URL for POST /users (default none: no user creation)
   --prefix P          clerkId prefix; ids are P_<i>
-  --users N           idle: sockets to hold (default 1000)
-  --concurrency C     idle: sockets connecting at once (default 50)
+  --users N           idle, storm: sockets to hold (default 1000)
+  --concurrency C     idle, storm: sockets connecting at once at first (default 50)
   --prime K           idle: sockets connected and closed before "primed" (default 10)
   --contacts C        seed: contacts of P_0 (default 50)
   --messages M        seed: extra messages P_1 -> P_0 (default 60)
@@ -42,7 +49,7 @@ function parse(argv) {
     const v = argv[++i];
     o[k] = typeof o[k] === 'number' ? Number(v) : v;
   }
-  if (!['idle', 'seed'].includes(o.cmd) || !o.modules || !o.url) die(HELP);
+  if (!['idle', 'storm', 'seed'].includes(o.cmd) || !o.modules || !o.url) die(HELP);
   for (const u of [o.url, o.rest]) {
     if (u !== 'none' && !/^(localhost|127\.|\[::1\])/.test(new URL(u).host)) die(`refusing non-loopback ${u}`);
   }
@@ -125,6 +132,58 @@ async function idle() {
   process.exit(0);
 }
 
+// A socket that reconnects by itself at once after a drop and registers on every `connect`.
+function stormSocket(clerkId, onRegistered, timeoutMs = 20000) {
+  return new Promise((resolve) => {
+    const sock = io(opt.url, { transports: ['websocket'], forceNew: true, reconnectionDelay: 0,
+      reconnectionDelayMax: 0, timeout: timeoutMs });
+    let first = true;
+    const timer = setTimeout(() => { if (first) { first = false; sock.disconnect(); resolve(null); } }, timeoutMs);
+    sock.on('connect', () => sock.emit('register_user', { clerkId }));
+    sock.on('registered', (d) => {
+      if (d && d.success === false) return;
+      if (first) { first = false; clearTimeout(timer); resolve(sock); } else onRegistered(sock);
+    });
+  });
+}
+
+async function storm() {
+  const ids = Array.from({ length: opt.users }, (_, i) => `${opt.prefix}_${i}`);
+  const setup = await createUsers(ids);
+  // As in idle: the server's first-connection work done, and whatever the user creation left
+  // to finish, before anything is timed.
+  const primed = await Promise.all(ids.slice(0, opt.prime).map((id) => connect(id)));
+  for (const s of primed) s && s.disconnect();
+  await sleep(3000);
+  out({ phase: 'users', setup });
+  const back = new Set();
+  let recovered = 0, registered = Infinity, dropped = false, done = null;
+  const allBack = new Promise((r) => { done = r; });
+  const onBack = (sock) => {
+    if (!dropped || back.has(sock)) return;
+    back.add(sock);
+    if (sock.recovered) recovered++;
+    if (back.size === registered) done();
+  };
+  const socks = new Array(ids.length).fill(null);
+  const t0 = Date.now();
+  await pool(ids, opt.concurrency, async (id, k) => { socks[k] = await stormSocket(id, onBack); });
+  const connectMs = Date.now() - t0;
+  const live = socks.filter(Boolean);
+  registered = live.length;
+  out({ phase: 'connected', registered, connectMs });
+  await sleep(1000);
+  const t1 = Date.now();
+  dropped = true;
+  for (const s of live) s.io.engine.close();
+  const timedOut = await Promise.race([allBack.then(() => false), sleep(opt.timeout * 500).then(() => true)]);
+  const stormMs = Date.now() - t1;
+  out({ phase: 'storm', sockets: ids.length, registered, connectMs, back: back.size, recovered, stormMs, timedOut });
+  for (const s of socks) s && s.disconnect();
+  await sleep(300);
+  process.exit(0);
+}
+
 // Send one message and wait for message_delivered (or message_failed): {conversationId, ok}.
 function sendOne(sock, from, to, text, timeoutMs = 10000) {
   return new Promise((resolve) => {
@@ -170,4 +229,4 @@ async function seed() {
   process.exit(0);
 }
 
-(opt.cmd === 'idle' ? idle() : seed()).catch((e) => { console.error(e); process.exit(1); });
+({ idle, storm, seed })[opt.cmd]().catch((e) => { console.error(e); process.exit(1); });

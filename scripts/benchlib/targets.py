@@ -188,25 +188,20 @@ class Old(Target):
 
 
 class RelayPy(Target):
+    """The Python relay ceiling, served like ours (benchlib/relay_serve.py): same virtualenv,
+    same uvicorn transport settings."""
+
     def start(self) -> None:
         sport = free_port()
         self.socket_url = f"http://127.0.0.1:{sport}"
         self._spawn(
             [
                 str(self.env.relay_python),
-                "-m",
-                "uvicorn",
-                "relay_py:app",
-                "--app-dir",
+                str(Path(__file__).resolve().parent / "relay_serve.py"),
                 str(self.env.tools / "ceilings"),
-                "--host",
-                "127.0.0.1",
-                "--port",
                 str(sport),
-                "--log-level",
-                "warning",
             ],
-            env={},
+            env={"PYTHONPATH": str(self.env.repo)},
             cwd=self.env.workdir,
         )
 

@@ -195,12 +195,12 @@ def test_targets_compare_ours_with_the_thresholds_and_the_other_servers_of_the_s
     }
     memory = {
         ("ours", "idle1000"): {
-            "kb_per_socket": 80.0,
+            "kb_per_socket": 20.0,
             "registered": 1000,
             "sockets": 1000,
             "dropped": 0,
             "rss_before_kb": 100_000,
-            "rss_held_kb": 180_000,
+            "rss_held_kb": 120_000,
         }
     }
     rest = {
@@ -222,7 +222,23 @@ def test_targets_compare_ours_with_the_thresholds_and_the_other_servers_of_the_s
         ("4", "ours", True),
         ("5", "ours", True),
         ("5", "ours", False),  # non-2xx answers fail the route
+        ("6", "ours", None),  # storm1000 not run
     ]
     assert "4.21× (1,600 vs 380 msgs/s)" in lines[1].measured
     table = goals.table(lines)
     assert "| 3 | ours |" in table and "**NO**" in table and "(no, reference)" in table and "| n/a |" in table
+
+
+def test_the_storm_target_compares_connecting_with_the_old_server_of_the_same_run():
+    scenarios = [Scenario.parse("storm1000")]
+    row = {"sockets": 1000, "registered": 1000, "back": 1000, "recovered": 1000, "timed_out": False}
+    storms = {
+        ("ours", "storm1000"): {**row, "connect_s": 2.0, "storm_s": 3.0},
+        ("old", "storm1000"): {**row, "connect_s": 1.6, "recovered": 0, "storm_s": 2.0},
+        ("relay-py", "storm1000"): {**row, "back": 999, "connect_s": 1.5, "recovered": 0, "storm_s": 2.5},
+    }
+    lines = goals.evaluate(scenarios, ["ours", "old", "relay-py"], {}, {}, {}, storms)
+    storm = [(ln.server, ln.met) for ln in lines if ln.number == "6"]
+    assert storm == [("ours", False), ("ours", True), ("old", True), ("relay-py", False)]
+    assert "0.80× (2.00 s vs 1.60 s)" in next(ln.measured for ln in lines if ln.number == "6")
+    assert Scenario.parse("storm").users == 1000 and Scenario.parse("storm50").kind == "storm"

@@ -93,3 +93,35 @@ async def test_a_suspended_user_cannot_register(asgi_server, clients, make_user)
     answer = await client.next("registered")
     assert answer["success"] is False and "cannot connect" in answer["error"]
     assert (await _status(suspended.clerk_id))[0] == "offline"
+
+
+async def test_many_sockets_registering_at_once_each_get_their_own_answer(
+    asgi_server, clients, make_user, alice, bob, bob_watches_alice
+):
+    # Registrations arriving together are recorded in one batch (chat/realtime/connectqueue.py):
+    # a suspended user among them is refused alone, everyone else is online, and a watcher hears
+    # of the one they watch.
+    import asyncio
+
+    from django.conf import settings
+    from django.utils import timezone
+
+    from delivery import leases
+
+    watcher = await clients(asgi_server, bob.clerk_id)
+    others = [await db(make_user)(f"crowd{i}") for i in range(8)]
+    suspended = await db(make_user)("crowdsuspended", suspended_at=timezone.now())
+    sockets = [await clients(asgi_server) for _ in range(len(others) + 2)]
+    who = [alice, *others, suspended]
+    for client, user in zip(sockets, who):
+        await client.emit("register_user", {"clerkId": user.clerk_id})
+    answers = await asyncio.gather(*(client.next("registered") for client in sockets))
+
+    assert answers[-1]["success"] is False and "cannot connect" in answers[-1]["error"]
+    assert all(a.get("success") is not False and a["clerkId"] == u.clerk_id for a, u in zip(answers, who[:-1]))
+    if settings.REDIS_URL:  # without Redis, presence lives in the server's process only
+        online = await db(leases.online_among)([u.clerk_id for u in who])
+        assert online == {u.clerk_id for u in who[:-1]}
+    assert [(await _status(u.clerk_id))[0] for u in who] == ["online"] * (len(who) - 1) + ["offline"]
+    status = await watcher.next("user_status")
+    assert status["clerkId"] == alice.clerk_id and status["status"] == "online"
