@@ -1,5 +1,5 @@
 """In JSON mode every line a server process writes is one JSON object, tracebacks included
-(as the `exc` field): python-socketio's own Redis retry lines, warnings, uncaught exceptions."""
+(as the `exc` field): the pub/sub listener's Redis retry lines, warnings, uncaught exceptions."""
 
 import json
 import logging
@@ -22,7 +22,7 @@ def _lines(text: str) -> list[dict]:
 
 
 async def test_a_server_with_redis_down_writes_only_json_lines(asgi_server_factory):
-    # Nothing listens on this port: python-socketio's listener retries and logs each attempt.
+    # Nothing listens on this port: the pub/sub listener (chat.realtime.server) retries and logs.
     server = asgi_server_factory(LOG_FORMAT="json", REDIS_URL=f"redis://127.0.0.1:{free_port()}/0")
     client = await Client(server.url).connect()
     await client.emit("register_user", {"clerkId": "user_nobody_json"})
@@ -30,7 +30,7 @@ async def test_a_server_with_redis_down_writes_only_json_lines(asgi_server_facto
     await client.close()
     server.stop()
     records = _lines(server.log())
-    assert any("Cannot receive from redis" in r.get("message", "") for r in records)
+    assert any("pub/sub lost" in r.get("message", "") for r in records)
     assert any("REST on http://" in r.get("message", "") for r in records)
     assert all({"ts", "level", "logger"} <= set(r) for r in records)
 
