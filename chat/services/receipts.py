@@ -140,16 +140,20 @@ def messages_mark_delivered(*, recipient_id: str) -> list[int]:
 def messages_mark_delivered_many(*, recipient_ids) -> list[int]:
     """`messages_mark_delivered` for several users who connected, in one statement."""
     recipients = sorted(set(recipient_ids))
-    if not recipients:
-        return []
+    return _mark_delivered("to_clerk_id", recipients) if recipients else []
+
+
+def _mark_delivered(column: str, values: list) -> list[int]:
+    """Mark delivered now the undelivered messages whose `column` (a fixed name, never input) is
+    one of `values`, in one statement; their senders hear of it after commit."""
     delivered_at = timezone.now()
     table = Message._meta.db_table
-    marks = ", ".join(["%s"] * len(recipients))
+    marks = ", ".join(["%s"] * len(values))
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {table} SET delivered_at = %s WHERE to_clerk_id IN ({marks}) AND delivered_at IS NULL "
+            f"UPDATE {table} SET delivered_at = %s WHERE {column} IN ({marks}) AND delivered_at IS NULL "
             "RETURNING id, from_clerk_id",
-            [db_time(delivered_at), *recipients],
+            [db_time(delivered_at), *values],
         )
         delivered = sorted(cursor.fetchall())
         if delivered:
@@ -172,22 +176,8 @@ def _delivered_events(delivered: list[tuple[int, str]], delivered_at) -> list[tu
 def messages_delivery_confirm(*, message_ids: list[int]) -> list[int]:
     """These messages reached a live socket of their recipient on this process: delivered now,
     unless they already were (or were read); their senders hear of it. Returns the newly delivered."""
-    if not message_ids:
-        return []
-    delivered_at = timezone.now()
     ids = sorted(set(message_ids))
-    table = Message._meta.db_table
-    placeholders = ", ".join(["%s"] * len(ids))
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {table} SET delivered_at = %s WHERE id IN ({placeholders}) AND delivered_at IS NULL "
-            "RETURNING id, from_clerk_id",
-            [db_time(delivered_at), *ids],
-        )
-        delivered = sorted(cursor.fetchall())
-        if delivered:
-            emitter.send_event_on_commit(_delivered_events(delivered, delivered_at))
-    return [message_id for message_id, _ in delivered]
+    return _mark_delivered("id", ids) if ids else []
 
 
 def messages_delivery_unconfirmed(*, message_ids: list[int]) -> list[int]:
