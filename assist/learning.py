@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from itertools import takewhile
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -120,13 +121,11 @@ def assist_learn_pending(*, batch: int = 500, settle_seconds: float | None = Non
         cursor = _cursor(skip_locked=True)
         if cursor is None:
             return 0
-        messages = list(
-            Message.objects.filter(
-                id__gt=cursor.last_message_id, created_at__lte=timezone.now() - timedelta(seconds=settle)
-            )
-            .order_by("id")
-            .values(*FIELDS)[:batch]
-        )
+        # A range of the primary key and nothing else, so no planner picks a scan of the whole
+        # table; the settling cut is applied here, at the first message still too young.
+        cutoff = timezone.now() - timedelta(seconds=settle)
+        rows = Message.objects.filter(id__gt=cursor.last_message_id).order_by("id").values(*FIELDS, "created_at")
+        messages = list(takewhile(lambda row: row["created_at"] <= cutoff, rows[:batch]))
         if not messages:
             return 0
         _apply(messages, sign=1)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import os
+import random
 import subprocess
 import sys
 import time
@@ -40,7 +41,9 @@ def seed(pairs: int, history: int) -> None:
         pass
 
 
-async def _typist(url: str, index: int, history: int, duration: float, pace: float, latencies: list[float], ready):
+async def _typist(
+    url: str, index: int, history: int, duration: float, pace: float, latencies: list[float], ready, phase: float
+):
     import socketio
 
     from assistbench.corpus import conversation
@@ -55,6 +58,9 @@ async def _typist(url: str, index: int, history: int, duration: float, pace: flo
     # Warm-up, not measured: the server builds its base model and parses this user's model once.
     await client.call("suggest", {"text": "", "toClerkId": carer}, timeout=60)
     await ready.wait_for_everyone()
+    # People typing at the same time are not in step to the millisecond: each starts at its own
+    # point of the pace interval (phase), unless --aligned asks for the all-at-once worst case.
+    await asyncio.sleep(phase)
     deadline = time.monotonic() + duration
     try:
         for text in to_type:
@@ -122,8 +128,10 @@ def latency(args) -> None:
 
         async def everyone():
             ready = Barrier(args.users)
+            phases = random.Random(7)
             await asyncio.gather(*(
-                _typist(url, i, args.latency_history, args.duration, args.pace_ms / 1000, latencies, ready)
+                _typist(url, i, args.latency_history, args.duration, args.pace_ms / 1000, latencies, ready,
+                        phase=0.0 if args.aligned else phases.uniform(0, args.pace_ms / 1000))
                 for i in range(args.users)
             ))  # fmt: skip
 
@@ -138,7 +146,8 @@ def latency(args) -> None:
     finally:
         processes.stop_all()
     ms = [v * 1000 for v in latencies]
-    print(f"suggest over Socket.IO, {args.users} typists at once, one call per selection "
+    start = "all starting in the same millisecond" if args.aligned else "each starting at its own phase"
+    print(f"suggest over Socket.IO, {args.users} typists at once ({start}), one call per selection "
           f"({args.pace_ms} ms between selections), {args.duration} s, PostgreSQL + Redis:")  # fmt: skip
     print(f"  calls {len(ms)} ({len(ms) / args.duration:.0f}/s)  p50 {_percentile(ms, 0.5):.1f} ms  "
           f"p99 {_percentile(ms, 0.99):.1f} ms  max {max(ms):.1f} ms")  # fmt: skip

@@ -63,6 +63,11 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=50, help="typists at once in the latency run")
     parser.add_argument("--duration", type=float, default=30, help="seconds of the latency run")
     parser.add_argument("--latency-history", type=int, default=2000, help="messages learned per typist first")
+    parser.add_argument(
+        "--aligned",
+        action="store_true",
+        help="start every typist's first call in the same instant (the worst case) instead of at random phases",
+    )
     parser.add_argument("--pace-ms", type=float, default=500, help="each typist's pause between selections")
     args = parser.parse_args()
     ssr(args)

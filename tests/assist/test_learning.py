@@ -148,3 +148,19 @@ def test_the_learn_command_learns_what_is_pending(send, api, alice, bob, capsys,
     call_command("assist_learn", "--once")
     assert "learned 1 messages" in capsys.readouterr().out
     assert shows(suggestions(api, alice, "zebr"), "zebracorn")
+
+
+def test_a_message_younger_than_the_settling_delay_waits_and_is_not_skipped(send, alice, bob):
+    from datetime import timedelta
+
+    from assist.learning import assist_learn_pending
+    from chat.models import Message
+
+    older, younger = send(alice, bob, "first settled words"), send(alice, bob, "second fresh words")
+    Message.objects.filter(pk=older.pk).update(created_at=older.created_at - timedelta(minutes=1))
+    # The cut stops at the first message still settling: the one before it is learned, it is not.
+    assert assist_learn_pending(settle_seconds=30) == 1
+    assert assist_learn_pending(settle_seconds=30) == 0
+    assert assist_learn_pending(settle_seconds=0) == 1
+    learned = LanguageModel.objects.get(user_id=alice.clerk_id).messages_learned
+    assert learned == 2, (younger.pk, learned)
