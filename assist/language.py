@@ -154,8 +154,11 @@ def _most_used(model: dict, prefix: str, limit: int) -> list[str]:
     return found
 
 
-def _jaccard(a: set, b: set) -> float:
-    return len(a & b) / len(a | b) if a and b else 0.0
+def _jaccard(a: set, b) -> float:
+    if not a or not b:
+        return 0.0
+    shared = len(a.intersection(b))
+    return shared / (len(a) + len(b) - shared)
 
 
 def replies_rank(
@@ -202,7 +205,7 @@ def replies_rank(
         if incoming:
             said = set(words_of(incoming))
             for _, _, received, reply, who in model["p"]:
-                similarity = _jaccard(said, set(received))
+                similarity = _jaccard(said, received)  # stored without repeats
                 if similarity >= 0.3:
                     offer(reply, 5.0 + 3 * similarity + (0.5 if who == contact else 0.0))
             seen = set()
@@ -211,7 +214,7 @@ def replies_rank(
                     if i not in seen:
                         seen.add(i)
                         words, reply = base.pairs[i]
-                        similarity = _jaccard(said, set(words))
+                        similarity = _jaccard(said, words)
                         if similarity >= 0.4:
                             offer(reply, 2.0 + similarity)
         for shown, count, by_contact in model["m"].values():

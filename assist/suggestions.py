@@ -8,13 +8,13 @@ import threading
 from collections import OrderedDict
 
 from django.conf import settings
-from django.db import connection
 
 from assist.base import base_model
 from assist.language import model_empty, replies_rank, words_rank
 from assist.models import LanguageModel, Phrase
 from assist.text import caret_of
 from kernel.errors import NotFoundError, ServiceError
+from kernel.queries import fetch_prepared
 from users.models import User
 
 MAX_WORDS = 4
@@ -67,11 +67,10 @@ def _state(clerk_id: str, to_clerk_id: str | None) -> dict | None:
     """What one suggestion reads; None when the caller has no profile."""
     first, second = sorted([clerk_id, to_clerk_id or ""])
     params = {"me": clerk_id, "to": to_clerk_id, "first": first, "second": second}
-    with connection.cursor() as cursor:
-        cursor.execute(STATE_SQL, params)
-        row = cursor.fetchone()
-    if row is None:
+    rows = fetch_prepared(STATE_SQL, params)
+    if not rows:
         return None
+    row = rows[0]
     state = dict(zip(STATE_FIELDS, row, strict=True))
     state["enabled"] = None if state["enabled"] is None else bool(state["enabled"])
     state["contact_exists"] = bool(state["contact_exists"])

@@ -117,6 +117,14 @@ elif _db["ENGINE"] == "django.db.backends.sqlite3":
     # started by the tests could not see.
     _db["TEST"] = {"NAME": str(Path(_db["NAME"]).with_name("test_" + Path(_db["NAME"]).name))}
 
+# The hot reads (kernel.queries.fetch_prepared) as prepared statements, planned once per pooled
+# connection. Off for a connection pooler in transaction mode that cannot keep them. psycopg
+# prepares nothing while prepare_threshold is None (Django's default); Django's own cursors bind
+# on the client and are never prepared, so only the hot reads are.
+DB_PREPARED_STATEMENTS = env.bool("DB_PREPARED_STATEMENTS", default=True)
+if DB_PREPARED_STATEMENTS and _db["ENGINE"] == "django.db.backends.postgresql":
+    _db["OPTIONS"]["prepare_threshold"] = 5
+
 # The same backends wrapped by django-prometheus: connections, queries, their time and errors.
 _db["ENGINE"] = _db["ENGINE"].replace("django.db.backends.", "django_prometheus.db.backends.")
 

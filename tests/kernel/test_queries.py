@@ -3,7 +3,7 @@
 import pytest
 from django.db.models import Exists, OuterRef, Q
 
-from kernel.queries import CompiledValues
+from kernel.queries import CompiledValues, fetch_prepared
 from kernel.timestamps import IsoZ
 from users.models import Block, User
 
@@ -56,3 +56,38 @@ def test_a_placeholder_the_orm_rewrites_is_refused(people):
     )
     with pytest.raises(ValueError, match="part"):
         compiled.rows(part="q_")
+
+
+def _prepared_here(sql: str) -> int:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE %s", [sql[:40] + "%"])
+        return cursor.fetchone()[0]
+
+
+@pytest.mark.postgres
+def test_on_postgresql_a_hot_read_is_a_prepared_statement_with_the_same_rows(people, settings):
+    sql = "SELECT clerk_id, is_paralyzed FROM users WHERE clerk_id > %s ORDER BY clerk_id"
+    bound = [people[1].clerk_id]
+    plain = list(
+        User.objects.filter(clerk_id__gt=bound[0]).order_by("clerk_id").values_list("clerk_id", "is_paralyzed")
+    )
+    settings.DB_PREPARED_STATEMENTS = False
+    assert fetch_prepared(sql, bound) == plain
+    assert _prepared_here(sql) == 0
+    settings.DB_PREPARED_STATEMENTS = True
+    assert fetch_prepared(sql, bound) == plain
+    assert fetch_prepared(sql, [people[3].clerk_id]) == plain[2:]
+    assert _prepared_here(sql) == 1  # one statement on this connection, whatever the values
+
+
+def test_a_prepared_read_is_logged_and_its_errors_are_djangos(people):
+    from django.db import DatabaseError, connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        fetch_prepared("SELECT clerk_id FROM users WHERE clerk_id = %s", [people[0].clerk_id])
+    assert len(captured) == 1
+    with pytest.raises(DatabaseError):
+        fetch_prepared("SELECT no_such_column FROM users WHERE clerk_id = %s", ["x"])
