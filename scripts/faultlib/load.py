@@ -81,7 +81,7 @@ async def slow_consumer(ctx: Context) -> Stage:
 
 async def soak(ctx: Context) -> Stage:
     async with Stage(ctx, "soak") as stage:
-        seconds = 24 if ctx.short else 300
+        seconds = 12 if ctx.short else 300
         a, b = stage.server("a"), stage.server("b")
         ids = stage.users(a, 16)
         clients = [stage.client((a if i % 2 else b).url, cid) for i, cid in enumerate(ids)]
