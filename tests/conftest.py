@@ -9,6 +9,7 @@ ports against the test database, and tests connect real Socket.IO clients to the
 
 from __future__ import annotations
 
+import fcntl
 import os
 import socket
 import subprocess
@@ -103,10 +104,16 @@ def environ_without_config(**extra: str) -> dict:
 def dotenv_file():
     """The repository's .env, which settings read (write it in the test); removed afterwards."""
     path = ROOT / ".env"
-    if path.exists():  # a developer's own .env: leave it alone and prove nothing here
-        raise AssertionError("remove your .env before running this test; it would be overwritten")
-    yield path
-    path.unlink(missing_ok=True)
+    # One .env for the repository: tests on other pytest-xdist workers wait for this one.
+    (ROOT / "var").mkdir(exist_ok=True)
+    with open(ROOT / "var" / "dotenv-test.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if path.exists():  # a developer's own .env: leave it alone and prove nothing here
+            raise AssertionError("remove your .env before running this test; it would be overwritten")
+        try:
+            yield path
+        finally:
+            path.unlink(missing_ok=True)
 
 
 def free_port() -> int:
