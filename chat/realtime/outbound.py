@@ -146,9 +146,11 @@ class AbortableWebSocket:
     def __init__(self, app):
         self.app = app
 
-    async def __call__(self, scope, receive, send):
+    def __call__(self, scope, receive, send):
+        # Hands back the app's coroutine (see OversizeFrameGuard): the closures below are all
+        # that stays alive per connection.
         if scope["type"] != "websocket":
-            return await self.app(scope, receive, send)
+            return self.app(scope, receive, send)
         waiting: set[asyncio.Task] = set()
         aborted = False
 
@@ -172,4 +174,4 @@ class AbortableWebSocket:
                 task.cancel()
 
         abortable_send.abort = abort
-        return await self.app(scope, receive, abortable_send)
+        return self.app(scope, receive, abortable_send)

@@ -296,9 +296,12 @@ class _SizedPollingResponses:
     def __init__(self, app):
         self.app = app
 
-    async def __call__(self, scope, receive, send):
+    def __call__(self, scope, receive, send):
         if scope["type"] != "http":
-            return await self.app(scope, receive, send)
+            return self.app(scope, receive, send)  # its coroutine: no frame of ours per WebSocket
+        return self._sized(scope, receive, send)
+
+    async def _sized(self, scope, receive, send):
         pending = []
 
         async def sized_send(message):

@@ -64,3 +64,18 @@ async def test_a_long_polling_post_over_the_limit_ends_the_session(asgi_server, 
     text = "x" * (FRAME_MAX_BYTES + 10)
     await sender.emit("send_message", {"fromClerkId": alice.clerk_id, "toClerkId": bob.clerk_id, "text": text})
     await asyncio.wait_for(sender.disconnected.wait(), 10)
+
+
+async def test_a_websocket_to_any_other_path_is_refused_cleanly(asgi_server, clients, alice):
+    from websockets.asyncio.client import connect
+    from websockets.exceptions import InvalidStatus
+
+    ws_url = asgi_server.url.replace("http://", "ws://")
+    # The WebSocket route works: Socket.IO's path accepts and registers.
+    assert (await clients(asgi_server, alice.clerk_id)).sid
+    for path in ("/", "/chat/", "/socket.io.evil/", "/admin/"):
+        with pytest.raises(InvalidStatus) as refused:
+            async with connect(ws_url + path, open_timeout=5):
+                pass
+        assert refused.value.response.status_code == 403, path
+    assert "Traceback" not in asgi_server.log()
