@@ -18,7 +18,17 @@ def test_compose_migrates_once_before_the_server_and_needs_a_secret_key():
         env = service["environment"]
         assert re.fullmatch(r"\$\{SECRET_KEY:\?.+\}", env["SECRET_KEY"]), env["SECRET_KEY"]
         assert env["DEBUG"] == "${DEBUG:-false}"
-    assert all(services[name]["restart"] == "unless-stopped" for name in ("db", "redis", "server"))
+    assert all(services[name]["restart"] == "unless-stopped" for name in ("db", "redis", "server", "learner"))
+
+
+def test_compose_learns_in_a_process_of_its_own_and_not_in_the_servers():
+    services = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
+    server, learner = services["server"], services["learner"]
+    assert learner["command"] == ["python", "manage.py", "assist_learn"]
+    assert learner["depends_on"]["migrate"] == {"condition": "service_completed_successfully"}
+    assert learner["environment"]["DATABASE_URL"] == server["environment"]["DATABASE_URL"]
+    assert server["environment"]["ASSIST_LEARN_IN_SERVER"] == "false"
+    assert "ASSIST_LEARN_IN_SERVER" not in learner["environment"]  # the command learns whatever it says
 
 
 def test_the_image_runs_unprivileged_with_a_healthcheck_and_no_migrate():
