@@ -59,11 +59,13 @@ application = ProtocolTypeRouter(
 # Garbage collection was the tail of delivery latency: with the default thresholds, full
 # collections of this process's heap (Django, every socket's state) paused the event loop
 # under load. Objects alive once the app is built live as long as the process: freeze them out
-# of the collector's way, and collect young objects less often (most of ours are freed by
-# reference counting anyway). Figures: README, Performance.
+# of the collector's way, and collect the older generations rarely (most of ours are freed by
+# reference counting anyway). The youngest generation is collected often enough that each of
+# its pauses stays short: a young collection holding the GIL delays every socket at once.
+# Figures: README, Performance.
 gc.collect()
 gc.freeze()
-gc.set_threshold(50_000, 20, 10)
+gc.set_threshold(10_000, 100, 10)
 
 # The worker thread writing a batch of sends waits for the GIL after every database or Redis
 # round trip; while the event loop is busy it got it back only after the default switch
