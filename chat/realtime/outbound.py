@@ -107,16 +107,18 @@ class BoundedSocket(async_socket.AsyncSocket):
             self.queue.task_done()
         self.pending = self.in_flight = 0
         self.queue.put_nowait(None)  # ends a waiting long-polling GET or the WebSocket writer
+        if self.abort_transport is not None:
+            self.abort_transport()
+        self.server.start_background_task(self._close_shed, would_be)
+
+    async def _close_shed(self, would_be: int) -> None:
+        await self.close(wait=False, abort=True, reason=OVERFLOW_REASON)
+        # Logged once the session is closed: whoever reads it (an operator, a test) finds the
+        # session refused from then on, not still answering a poll while its handlers run.
         log_event(
             logger, "socket.overflow", level=logging.WARNING, eio_sid=self.sid, pending_bytes=would_be,
             limit_bytes=settings.SOCKET_MAX_BUFFER_BYTES,
         )  # fmt: skip
-        if self.abort_transport is not None:
-            self.abort_transport()
-        self.server.start_background_task(self._close_shed)
-
-    async def _close_shed(self) -> None:
-        await self.close(wait=False, abort=True, reason=OVERFLOW_REASON)
         await asyncio.sleep(0)  # the aborted writer lets go of the batch it held
         if _trim is not None:
             await asyncio.to_thread(_trim, 0)

@@ -63,7 +63,10 @@ async def slow_consumer(ctx: Context) -> Stage:
         )
         sampler.cancel()
         peak = max(samples)
-        shed = '"socket.overflow"' in a.log()
+        # The line is written once the shed session has closed: give that a moment.
+        deadline = time.monotonic() + 5
+        while not (shed := '"socket.overflow"' in a.log()) and time.monotonic() < deadline:
+            await asyncio.sleep(0.1)
         stage.check("the stalled socket is disconnected once past SOCKET_MAX_BUFFER_BYTES", shed)
         took = await until_delivered(others, {reader_id: [reader]}, 20)
         stage.check("the other user got every message meanwhile", took is not None and not reader.dropped,
