@@ -41,6 +41,12 @@ def _n(v, digits=0):
     return "-" if v is None else f"{v:,.{digits}f}"
 
 
+def _of_kind(scenarios: list[Scenario], kind: str, users: int) -> Scenario | None:
+    """The scenario of this kind with the target's size, else any of that kind."""
+    exact = next((s for s in scenarios if s.kind == kind and s.users == users), None)
+    return exact or next((s for s in scenarios if s.kind == kind), None)
+
+
 def evaluate(
     scenarios: list[Scenario], servers: list[str], chat: dict, memory: dict, rest: dict, storms: dict | None = None
 ) -> list[Line]:
@@ -136,8 +142,7 @@ def evaluate(
             )
 
     # 4. Memory per idle registered socket.
-    sc = next((s for s in scenarios if s.kind == "idle" and s.users == IDLE_SOCKETS), None)
-    sc = sc or next((s for s in scenarios if s.kind == "idle"), None)
+    sc = _of_kind(scenarios, "idle", IDLE_SOCKETS)
     t4 = f"{IDLE_SOCKETS:,} idle registered sockets: ≤ {MAX_KB_PER_SOCKET:g} KB each (server RSS)"
     if not sc or ("ours", sc.name) not in memory:
         missing("4", t4, "needs ours and scenario idle1000")
@@ -191,8 +196,7 @@ def evaluate(
 
     # 6. Connecting (50 at a time) at least at the old server's rate, same run; the reconnect storm measured.
     storms = storms or {}
-    sc = next((s for s in scenarios if s.kind == "storm" and s.users == STORM_SOCKETS), None)
-    sc = sc or next((s for s in scenarios if s.kind == "storm"), None)
+    sc = _of_kind(scenarios, "storm", STORM_SOCKETS)
     t6 = f"{STORM_SOCKETS:,} sockets connect and register: ≥ {MIN_CONNECT_VS_OLD:g}× old's rate (same run)"
     if not sc or ("ours", sc.name) not in storms:
         missing("6", t6, "needs ours and scenario storm1000")
