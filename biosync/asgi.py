@@ -3,6 +3,7 @@
 import gc
 import logging
 import os
+import re
 import sys
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "biosync.settings")
@@ -49,7 +50,7 @@ async def _refuse_websocket(send) -> None:
 application = ProtocolTypeRouter(
     {
         # URLRouter leaves scope["path"] alone; socketio.ASGIApp matches the full /socket.io/ path.
-        "http": URLRouter([re_path(r"^socket\.io/", socketio_app), re_path(r"", django_asgi_app)]),
+        "http": URLRouter([re_path(f"^{re.escape(SOCKETIO_PREFIX[1:])}", socketio_app), re_path(r"", django_asgi_app)]),
         "websocket": websocket_route,
         "lifespan": socketio_app,
     }
