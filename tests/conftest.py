@@ -58,9 +58,15 @@ def _flush_retries_deadlocks() -> None:
     flush.Command.handle = handle
 
 
+@pytest.hookimpl(tryfirst=True)  # marks added before `-m` selects on them
 def pytest_collection_modifyitems(config, items):
     """Tests marked `redis` need a shared Redis (several processes), tests marked `postgres` the
-    PostgreSQL-only write path; the embedded default has neither. .ci/run's second pass runs them."""
+    PostgreSQL-only write path; the embedded default has neither. .ci/run's second pass runs them.
+    Tests that write the repository's .env are marked `dotenv`: every process started meanwhile
+    would read it, so CI runs them alone, after the parallel run."""
+    for item in items:
+        if "dotenv_file" in item.fixturenames:
+            item.add_marker("dotenv")
     needs = {
         "redis": bool(settings.REDIS_URL),
         "postgres": settings.DATABASES["default"]["ENGINE"].endswith("postgresql"),
