@@ -36,26 +36,34 @@ def _not_native(value):
     raise TypeError  # leave every other type to DRF's own encoder
 
 
+_ORJSON_OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_SUBCLASS | orjson.OPT_PASSTHROUGH_DATACLASS
+
+
+def list_json_bytes(data) -> bytes | None:
+    """The compact JSON bytes DRF's JSONRenderer writes for `data`, written by orjson; None when
+    `data` holds anything but strings, integers, booleans, nulls, lists and dicts (a subclass of
+    one included), which DRF's encoder must write.
+
+    orjson writes those types byte for byte as DRF does (tests compare the bytes), except U+2028
+    and U+2029, which DRF escapes and so does this. A floating-point value may be written in
+    another form (1e-05 as 0.00001), so bodies with floats keep DRF's renderer."""
+    try:
+        body = orjson.dumps(data, default=_not_native, option=_ORJSON_OPTIONS)
+    except TypeError:
+        return None
+    return body.replace(b"\xe2\x80\xa8", b"\\u2028").replace(b"\xe2\x80\xa9", b"\\u2029")
+
+
 class ListJSONRenderer(renderers.JSONRenderer):
-    """DRF's JSON bytes written by orjson, for the hot list reads (GET /contacts, message pages).
-
-    Their bodies hold only strings, integers, booleans, nulls, lists and dicts, which orjson
-    writes byte for byte as DRF does (tests compare the bytes), except U+2028 and U+2029, which
-    DRF escapes and so does this. A floating-point value may be written in another form (1e-05
-    as 0.00001), so views with floats keep DRF's renderer. Any other type, and indented output
-    (the browsable API), falls back to DRF's encoder for the whole body.
-    """
-
-    OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_SUBCLASS | orjson.OPT_PASSTHROUGH_DATACLASS
+    """DRF's JSON bytes written by orjson (`list_json_bytes`), for the hot list reads (GET
+    /contacts, message pages). Any other type, and indented output (the browsable API), falls
+    back to DRF's encoder for the whole body."""
 
     def render(self, data, accepted_media_type=None, renderer_context=None):
         if data is not None and self.get_indent(accepted_media_type, renderer_context or {}) is None:
-            try:
-                body = orjson.dumps(data, default=_not_native, option=self.OPTIONS)
-            except TypeError:
-                pass
-            else:
-                return body.replace(b"\xe2\x80\xa8", b"\\u2028").replace(b"\xe2\x80\xa9", b"\\u2029")
+            body = list_json_bytes(data)
+            if body is not None:
+                return body
         return super().render(data, accepted_media_type, renderer_context)
 
 

@@ -22,6 +22,9 @@ from users.selectors import blockers_among, user_connect_refusals
 logger = logging.getLogger(__name__)
 
 
+_ONLINE, _OFFLINE = UserStatus.ONLINE.value, UserStatus.OFFLINE.value
+
+
 # --- reads ------------------------------------------------------------------------------------
 def online_ids(clerk_ids, *, viewer_id: str | None = None) -> set[str]:
     """Which of these users are online now (one Redis call for any number of them), as
@@ -34,8 +37,10 @@ def online_ids(clerk_ids, *, viewer_id: str | None = None) -> set[str]:
 
 
 def status_of(clerk_id: str, online: set[str]) -> str:
-    """The status shown for a user, given `online_ids` of the users on the page."""
-    return UserStatus.ONLINE if clerk_id in online else UserStatus.OFFLINE
+    """The status shown for a user, given `online_ids` of the users on the page: a plain str,
+    not the enum member (the hot reads' orjson renderer writes only plain types; a str subclass
+    sent the whole body back to DRF's slower encoder)."""
+    return _ONLINE if clerk_id in online else _OFFLINE
 
 
 # --- sockets coming and going -------------------------------------------------------------------
