@@ -3,7 +3,6 @@
 import gc
 import logging
 import os
-import re
 import sys
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "biosync.settings")
@@ -14,22 +13,32 @@ import django  # noqa: E402
 django.setup(set_prefix=False)
 
 from biosync.asgi_handler import SingleHopASGIHandler  # noqa: E402
+from biosync.hotreads import HotReads  # noqa: E402
 from users import checks  # noqa: E402
 
 # ASGI servers run no system checks, and commands print users.W001 themselves: warn here, once.
 if checks.dev_mode_unsafe():
     logging.getLogger("users.identity").warning(checks.DEV_MODE_WARNING)
 
-# Each request in one call to a worker thread (biosync/asgi_handler.py), not Django's async chain.
+# Each request in one call to a worker thread (biosync/asgi_handler.py), not Django's async chain;
+# the two hot reads in front of it (biosync/hotreads.py).
 django_asgi_app = SingleHopASGIHandler()
+hot_reads_app = HotReads(django_asgi_app)
 
-from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from django.urls import re_path  # noqa: E402
+from channels.routing import ProtocolTypeRouter  # noqa: E402
 
 from chat.realtime.server import SOCKETIO_PATH  # noqa: E402
 from chat.realtime.server import asgi_app as socketio_app  # noqa: E402
 
 SOCKETIO_PREFIX = f"/{SOCKETIO_PATH}/"
+
+
+def http_route(scope, receive, send):
+    """The HTTP side of the router: Socket.IO's long-polling, and Django (hot reads first) for the
+    rest. A plain function, like `websocket_route`."""
+    if scope["path"].startswith(SOCKETIO_PREFIX):
+        return socketio_app(scope, receive, send)
+    return hot_reads_app(scope, receive, send)
 
 
 def websocket_route(scope, receive, send):
@@ -49,8 +58,7 @@ async def _refuse_websocket(send) -> None:
 
 application = ProtocolTypeRouter(
     {
-        # URLRouter leaves scope["path"] alone; socketio.ASGIApp matches the full /socket.io/ path.
-        "http": URLRouter([re_path(f"^{re.escape(SOCKETIO_PREFIX[1:])}", socketio_app), re_path(r"", django_asgi_app)]),
+        "http": http_route,
         "websocket": websocket_route,
         "lifespan": socketio_app,
     }

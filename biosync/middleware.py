@@ -21,16 +21,21 @@ logger = logging.getLogger("biosync.http")
 QUIET_PATHS = {"/healthz", "/readyz", "/metrics"}
 
 
-def _log(request, response, started: float) -> None:
+def request_logged(*, method: str, path: str, status: int, started: float) -> None:
+    """The one log line of a request (Django's here, the hot-read lane's in biosync/hotreads.py)."""
     log_event(
         logger,
         "http.request",
-        level=logging.DEBUG if request.path in QUIET_PATHS else logging.INFO,
-        method=request.method,
-        path=request.path,
-        status=response.status_code,
+        level=logging.DEBUG if path in QUIET_PATHS else logging.INFO,
+        method=method,
+        path=path,
+        status=status,
         duration_ms=round((time.perf_counter() - started) * 1000, 2),
     )
+
+
+def _log(request, response, started: float) -> None:
+    request_logged(method=request.method, path=request.path, status=response.status_code, started=started)
 
 
 @sync_and_async_middleware

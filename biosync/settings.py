@@ -24,6 +24,8 @@ SOCKET_PORT = env.int("SOCKET_PORT", default=3002, minimum=1, maximum=65535)
 ASGI_SERVER = env.choice("ASGI_SERVER", ("uvicorn", "daphne"), default="uvicorn")
 FORWARDED_ALLOW_IPS = env.str("FORWARDED_ALLOW_IPS", default="127.0.0.1")
 HTTP_THREADS = env.int("HTTP_THREADS", default=8, minimum=1)
+# GET /contacts and the message pages answered in front of Django's middleware (biosync/hotreads.py).
+HTTP_HOT_READS = env.bool("HTTP_HOT_READS", default=True)
 CORS_ORIGIN = env.list("CORS_ORIGIN", default=["http://localhost:3001"])
 
 INSTALLED_APPS = [

@@ -3,8 +3,18 @@ users.identity; profile fields a token carries are copied to the profile by a se
 
 from rest_framework import authentication, exceptions
 
-from users.identity import IdentityError, auth_mode, request_identity
+from users.identity import Identity, IdentityError, auth_mode, request_identity
 from users.services import user_sync_from_claims
+
+
+def rest_identity(meta) -> Identity | None:
+    """Who a REST request is (`request.META`, or the headers the hot-read lane read, under the
+    same keys), None when it presents nothing; a token's profile claims are saved on the way.
+    Raises IdentityError. The DRF class below and biosync/hotreads.py both authenticate here."""
+    identity = request_identity(meta)
+    if identity is not None and identity.claims:
+        user_sync_from_claims(clerk_id=identity.clerk_id, claims=identity.claims)
+    return identity
 
 
 class ClerkIdentityAuthentication(authentication.BaseAuthentication):
@@ -12,13 +22,11 @@ class ClerkIdentityAuthentication(authentication.BaseAuthentication):
 
     def authenticate(self, request):
         try:
-            identity = request_identity(request.META)
+            identity = rest_identity(request.META)
         except IdentityError as exc:
             raise exceptions.AuthenticationFailed(str(exc)) from exc
         if identity is None:
             return None
-        if identity.claims:
-            user_sync_from_claims(clerk_id=identity.clerk_id, claims=identity.claims)
         return identity, None
 
     def authenticate_header(self, request):

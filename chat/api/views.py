@@ -33,9 +33,8 @@ NOT_YOUR_MESSAGE = error_response("A message you received", "You can only edit y
 NO_MESSAGE = error_response("No such message in your conversations", "Message not found")
 
 
-def _messages_body(request, conversation) -> dict:
-    me = request.user.clerk_id
-    paging = validated(MessagesQuerySerializer, request.query_params)
+def _messages_body(me: str, query, conversation) -> dict:
+    paging = validated(MessagesQuerySerializer, query)
     page = selectors.message_rows_page(conversation_id=conversation.pk, **paging)
     other = selectors.other_user(conversation, me)
     # MessagesResponseSerializer's shape (the OpenAPI document's), built without its field machinery.
@@ -47,6 +46,15 @@ def _messages_body(request, conversation) -> dict:
         "messages": [message_data(row, me) for row in page.messages],
         "hasMore": page.has_more,
     }
+
+
+def conversation_messages_body(*, clerk_id: str, conversation_id: str, query) -> dict:
+    """GET /conversations/{id}/messages's body (the viewset's, and the hot-read lane's in
+    biosync/hotreads.py). Raises NotFoundError, or a 400's error, as the view answers them."""
+    conversation = selectors.conversation_for_participant(conversation_id=parse_id(conversation_id), clerk_id=clerk_id)
+    if conversation is None:
+        raise NotFoundError("Conversation not found")
+    return _messages_body(clerk_id, query, conversation)
 
 
 class ConversationViewSet(viewsets.ViewSet):
@@ -77,12 +85,10 @@ class ConversationViewSet(viewsets.ViewSet):
         responses={200: MESSAGES_RESPONSE, 400: BAD_REQUEST, 401: UNAUTHORIZED, 404: NOT_PARTICIPANT},
     )
     def messages(self, request, id):
-        conversation = selectors.conversation_for_participant(
-            conversation_id=parse_id(id), clerk_id=request.user.clerk_id
+        body = conversation_messages_body(
+            clerk_id=request.user.clerk_id, conversation_id=id, query=request.query_params
         )
-        if conversation is None:
-            raise NotFoundError("Conversation not found")
-        return Response(_messages_body(request, conversation))
+        return Response(body)
 
     @extend_schema(
         operation_id="conversations_with_messages",
@@ -113,7 +119,7 @@ class ConversationViewSet(viewsets.ViewSet):
         conversation = selectors.conversation_for_participant(
             conversation_id=conversation.pk, clerk_id=request.user.clerk_id
         )
-        return Response(_messages_body(request, conversation))
+        return Response(_messages_body(request.user.clerk_id, request.query_params, conversation))
 
     @extend_schema(
         operation_id="conversations_read",

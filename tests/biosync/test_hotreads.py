@@ -1,0 +1,164 @@
+"""The hot-read lane (biosync/hotreads.py) answers exactly what Django answers, or lets Django answer.
+
+Two real server processes on the same database, one with the lane and one without
+(HTTP_HOT_READS=false), get the same requests over real sockets; status, headers (but the date)
+and body bytes must be equal. /metrics shows which path answered.
+"""
+
+import http.client
+import uuid
+
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+from chat.api.views import conversation_messages_body
+from chat.services import message_send
+from contacts.api.views import contacts_list_body
+from contacts.services import contact_add
+from kernel.api import list_json_bytes
+from users.blocks import user_block
+
+FRONTEND = "http://localhost:3001"  # CORS_ORIGIN's default
+HOSTS = "127.0.0.1,localhost"
+
+
+@pytest.fixture(scope="module")
+def servers(asgi_server_factory):
+    """(with the lane, without it), both allowing only HOSTS."""
+    return (
+        asgi_server_factory(ALLOWED_HOSTS=HOSTS, LOG_LEVEL="INFO"),
+        asgi_server_factory(ALLOWED_HOSTS=HOSTS, HTTP_HOT_READS="false"),
+    )
+
+
+def _get(server, path: str, headers=()) -> tuple[int, list[tuple[str, str]], bytes]:
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+    try:
+        names = {name.lower() for name, _ in headers}
+        connection.putrequest("GET", path, skip_host="host" in names, skip_accept_encoding=True)
+        for name, value in headers:
+            connection.putheader(name, value)
+        connection.endheaders()
+        response = connection.getresponse()
+        kept = sorted((name.lower(), value) for name, value in response.getheaders() if name.lower() != "date")
+        return response.status, kept, response.read()
+    finally:
+        connection.close()
+
+
+def _samples(server) -> dict:
+    _, _, text = _get(server, "/metrics")
+    return {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(text.decode())
+        for sample in family.samples
+    }
+
+
+def _hot_reads(server, view: str) -> float:
+    return _samples(server).get(("biosync_http_hot_reads_total", (("view", view),)), 0.0)
+
+
+@pytest.fixture
+def chat(make_user):
+    """Me, with two contacts (one I block); a conversation with Ann holding awkward texts; and a
+    conversation between two others."""
+    me, ann, bob, eve, zed = (make_user(name) for name in ("me", "ann", "bob", "eve", "zed"))
+    contact_add(owner_id=me.clerk_id, contact_clerk_id=bob.clerk_id, nickname="Bobby \u00e9\u2028")
+    user_block(blocker_id=me.clerk_id, blocked_id=bob.clerk_id)
+    texts = ['hi "you"', "line\u2028sep\u2029para", "\U0001f440 \u00fcml\u00e4ut \\ </script>", "x" * 300]
+    sent = [message_send(sender_id=who, recipient_id=other, text=text).message
+            for who, other, text in zip([ann.clerk_id, me.clerk_id] * 2, [me.clerk_id, ann.clerk_id] * 2, texts)]  # fmt: skip
+    others = message_send(sender_id=eve.clerk_id, recipient_id=zed.clerk_id, text="not yours").message
+    return {"me": me, "conversation": sent[0].conversation_id, "first": sent[0].id, "others": others.conversation_id}
+
+
+def _requests(chat) -> list[tuple[str, list[tuple[str, str]]]]:
+    me = ("x-clerk-id", chat["me"].clerk_id)
+    page = f"/conversations/{chat['conversation']}/messages"
+    return [
+        ("/contacts", [me]),
+        ("/contacts", [me, ("Origin", FRONTEND)]),
+        ("/contacts", [me, ("Origin", "http://evil.example")]),
+        ("/contacts", [me, ("X-Forwarded-Proto", "https"), ("Origin", FRONTEND)]),
+        ("/contacts", [me, ("Accept", "application/json")]),
+        ("/contacts", [me, ("Accept", "*/*;q=0.8, application/json")]),
+        ("/contacts", [me, ("Accept", "application/json, text/plain, */*")]),
+        ("/contacts", [me, ("Accept", "application/json; indent=2")]),
+        ("/contacts", [me, ("Accept", "application/xml")]),
+        ("/contacts?format=json", [me]),
+        ("/contacts?unused=1", [me]),
+        ("/contacts", []),
+        ("/contacts", [("x-clerk-id", "not a valid id!")]),
+        ("/contacts", [("x-clerk-id", f"user_nobody_{uuid.uuid4().hex[:8]}")]),
+        ("/contacts", [me, ("Host", "evil.example")]),
+        ("/contacts", [me, ("x-clerk-id", "user_someone_else")]),
+        (page, [me]),
+        (page + "?limit=2", [me, ("Origin", FRONTEND)]),
+        (page + "?limit=1&offset=1", [me]),
+        (page + f"?before={chat['first'] + 2}", [me]),
+        (page + f"?after={chat['first']}", [me]),
+        (page + "?limit=abc", [me]),
+        (page + "?limit=100000", [me]),
+        (page + "?after=1&before=2", [me]),
+        (f"/conversations/{chat['others']}/messages", [me]),
+        ("/conversations/abc/messages", [me]),
+        ("/conversations/0/messages", [me]),
+        ("/conversations/99999999999999999999/messages", [me]),
+        (page, []),
+    ]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_lane_answers_what_django_answers(servers, chat):
+    with_lane, without = servers
+    answered = []
+    for number, (path, headers) in enumerate(_requests(chat)):
+        before = _hot_reads(with_lane, "contacts") + _hot_reads(with_lane, "conversation-messages")
+        assert _get(with_lane, path, headers) == _get(without, path, headers), (path, headers)
+        if _hot_reads(with_lane, "contacts") + _hot_reads(with_lane, "conversation-messages") > before:
+            answered.append(number)
+    # The plain reads: /contacts with and without CORS, over https, JSON accepted, an unused
+    # parameter, a valid but unknown user; six message pages (a limit past the maximum is cut
+    # to it). Everything else was Django's.
+    assert answered == [0, 1, 2, 3, 4, 5, 10, 13, 16, 17, 18, 19, 20, 22]
+    assert _hot_reads(without, "contacts") == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_answer_of_the_lane_is_counted_and_logged_like_djangos(servers, chat):
+    with_lane, _ = servers
+    me = ("x-clerk-id", chat["me"].clerk_id)
+    labels = (("method", "GET"), ("status", "200"), ("view", "contacts"))
+    view = ("django_http_responses_total_by_status_view_method_total", labels)
+    lane = ("biosync_http_hot_reads_total", (("view", "contacts"),))
+    before = _samples(with_lane)
+    status, _, body = _get(with_lane, "/contacts?secret=term", [me])
+    assert status == 200 and b"Bobby" in body
+    after = _samples(with_lane)
+    assert after[lane] == before.get(lane, 0) + 1
+    assert after[view] == before.get(view, 0) + 1
+    # Django's answer (the browsable API) is counted by Django's middleware, not by the lane.
+    status, _, _ = _get(with_lane, "/contacts", [me, ("Accept", "text/html")])
+    assert status == 200
+    again = _samples(with_lane)
+    assert (again[view], again[lane]) == (after[view] + 1, after[lane])
+    lines = [line for line in with_lane.log().splitlines() if '"path": "/contacts"' in line]
+    assert lines and '"status": 200' in lines[-1] and '"method": "GET"' in lines[-1]
+    assert "secret" not in with_lane.log()  # the query string is never logged
+
+
+@pytest.mark.django_db
+def test_the_hot_bodies_hold_only_what_orjson_writes_as_drf_does(chat, mark_online, make_user):
+    """Online contacts included (their status was an enum member, which sent every body to DRF's
+    slower encoder): the lane answers only bodies `list_json_bytes` can write."""
+    me = chat["me"]
+    friend = make_user("friend")
+    contact_add(owner_id=me.clerk_id, contact_clerk_id=friend.clerk_id)
+    mark_online(friend)
+    body = contacts_list_body(owner_id=me.clerk_id)
+    assert {row["status"] for row in body["contacts"]} == {"online", "offline"}
+    assert list_json_bytes(body) is not None
+    page = conversation_messages_body(clerk_id=me.clerk_id, conversation_id=str(chat["conversation"]), query={})
+    assert len(page["messages"]) == 4
+    assert list_json_bytes(page) is not None
