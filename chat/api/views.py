@@ -1,3 +1,6 @@
+import functools
+
+from django.http import QueryDict
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import viewsets
 from rest_framework.response import Response
@@ -33,8 +36,22 @@ NOT_YOUR_MESSAGE = error_response("A message you received", "You can only edit y
 NO_MESSAGE = error_response("No such message in your conversations", "Message not found")
 
 
-def _messages_body(me: str, query, conversation) -> dict:
-    paging = validated(MessagesQuerySerializer, query)
+@functools.lru_cache(maxsize=256)
+def _paging_of(items: tuple[tuple[str, tuple[str, ...]], ...]) -> dict:
+    query = QueryDict(mutable=True)
+    for key, values in items:
+        query.setlist(key, list(values))
+    return validated(MessagesQuerySerializer, query)
+
+
+def _paging(query: QueryDict) -> dict:
+    """The page's parameters, validated once per distinct query (most pages ask for the same
+    `limit`): a DRF serializer deep-copies its fields for each instance, a tenth of a page's CPU."""
+    return dict(_paging_of(tuple((key, tuple(values)) for key, values in query.lists())))
+
+
+def _messages_body(me: str, query: QueryDict, conversation) -> dict:
+    paging = _paging(query)
     page = selectors.message_rows_page(conversation_id=conversation.pk, **paging)
     other = selectors.other_user(conversation, me)
     # MessagesResponseSerializer's shape (the OpenAPI document's), built without its field machinery.

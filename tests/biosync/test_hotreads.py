@@ -9,6 +9,7 @@ import http.client
 import uuid
 
 import pytest
+from django.http import QueryDict
 from prometheus_client.parser import text_string_to_metric_families
 
 from chat.api.views import conversation_messages_body
@@ -159,6 +160,8 @@ def test_the_hot_bodies_hold_only_what_orjson_writes_as_drf_does(chat, mark_onli
     body = contacts_list_body(owner_id=me.clerk_id)
     assert {row["status"] for row in body["contacts"]} == {"online", "offline"}
     assert list_json_bytes(body) is not None
-    page = conversation_messages_body(clerk_id=me.clerk_id, conversation_id=str(chat["conversation"]), query={})
+    page = conversation_messages_body(
+        clerk_id=me.clerk_id, conversation_id=str(chat["conversation"]), query=QueryDict()
+    )
     assert len(page["messages"]) == 4
     assert list_json_bytes(page) is not None
