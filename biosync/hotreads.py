@@ -94,6 +94,14 @@ def _host_allowed(headers: dict) -> bool:
     return bool(domain) and validate_host(domain, settings.ALLOWED_HOSTS)
 
 
+def _origin_listed(origin: str) -> bool:
+    try:
+        url = urlsplit(origin)
+    except ValueError:  # an origin that is no URL gets no grant, as from CorsMiddleware
+        return False
+    return _cors_lists.origin_found_in_white_lists(origin, url)
+
+
 def _middleware_headers(route: HotRoute, headers: dict, secure: bool) -> list[tuple[bytes, bytes]]:
     """What DRF, SecurityMiddleware, XFrameOptionsMiddleware and CorsMiddleware add to a 200."""
     out = [("vary", "Accept, origin"), ("allow", route.allow), ("x-frame-options", settings.X_FRAME_OPTIONS.upper())]
@@ -108,7 +116,7 @@ def _middleware_headers(route: HotRoute, headers: dict, secure: bool) -> list[tu
     if policy := settings.SECURE_CROSS_ORIGIN_OPENER_POLICY:
         out.append(("cross-origin-opener-policy", policy))
     origin = headers.get(b"origin")
-    if origin and (cors.CORS_ALLOW_ALL_ORIGINS or _cors_lists.origin_found_in_white_lists(origin, urlsplit(origin))):
+    if origin and (cors.CORS_ALLOW_ALL_ORIGINS or _origin_listed(origin)):
         anyone = cors.CORS_ALLOW_ALL_ORIGINS and not cors.CORS_ALLOW_CREDENTIALS
         out.append(("access-control-allow-origin", "*" if anyone else origin))
         if cors.CORS_ALLOW_CREDENTIALS:
