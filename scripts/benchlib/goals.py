@@ -16,7 +16,7 @@ CORRECTNESS = ((200, 8), (1000, 1))  # USERSxWINDOW scenarios that must lose not
 OPEN_RATE, MAX_P99_MS = 500, 50.0
 IDLE_SOCKETS, MAX_KB_PER_SOCKET = 1000, 25.0  # issue 18 (100 KB before it)
 STORM_SOCKETS, MIN_CONNECT_VS_OLD = 1000, 1.0
-REST_CONNECTIONS, MIN_REQ_S = 32, 1000.0
+REST_CONNECTIONS, MIN_REQ_S, MIN_REST_VS_OLD = 32, 1000.0, 1.0  # issue 18: ≥ 1.0× old, same run
 
 
 @dataclass
@@ -193,6 +193,18 @@ def evaluate(
                         ok,
                     )
                 )
+                old = rest.get(("old", name, route))
+                if server == "ours" and old is not None and old["req_s"]:
+                    ratio = (r["req_s"] or 0) / old["req_s"]
+                    lines.append(
+                        Line(
+                            "5",
+                            server,
+                            f"`{route}`: ≥ {MIN_REST_VS_OLD:g}× old's req/s (same run)",
+                            f"{ratio:.2f}× ({_n(r['req_s'])} vs {_n(old['req_s'])} req/s)",
+                            ratio >= MIN_REST_VS_OLD and not r["non2xx"] and not r["errors"],
+                        )
+                    )
 
     # 6. Connecting (50 at a time) at least at the old server's rate, same run; the reconnect storm measured.
     storms = storms or {}

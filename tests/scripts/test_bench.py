@@ -206,6 +206,8 @@ def test_targets_compare_ours_with_the_thresholds_and_the_other_servers_of_the_s
     rest = {
         ("ours", "rest", "GET /contacts"): {"req_s": 1200.0, "p99": 30.0, "non2xx": 0, "errors": 0},
         ("ours", "rest", "GET /messages"): {"req_s": 1200.0, "p99": 30.0, "non2xx": 3, "errors": 0},
+        ("old", "rest", "GET /contacts"): {"req_s": 1100.0, "p99": 20.0, "non2xx": 0, "errors": 0},
+        ("old", "rest", "GET /messages"): {"req_s": 1000.0, "p99": 20.0, "non2xx": 0, "errors": 0},
     }
     lines = goals.evaluate(scenarios, ["ours", "old", "relay-py"], results, memory, rest)
     got = [(ln.number, ln.server, ln.met) for ln in lines]
@@ -221,9 +223,14 @@ def test_targets_compare_ours_with_the_thresholds_and_the_other_servers_of_the_s
         ("3", "ours", False),  # p99 60 ms
         ("4", "ours", True),
         ("5", "ours", True),
+        ("5", "ours", True),  # 1.09x old
         ("5", "ours", False),  # non-2xx answers fail the route
+        ("5", "ours", False),  # 1.2x old, but not all 2xx
+        ("5", "old", True),
+        ("5", "old", True),
         ("6", "ours", None),  # storm1000 not run
     ]
+    assert "1.09× (1,200 vs 1,100 req/s)" in lines[11].measured
     assert "4.21× (1,600 vs 380 msgs/s)" in lines[1].measured
     table = goals.table(lines)
     assert "| 3 | ours |" in table and "**NO**" in table and "(no, reference)" in table and "| n/a |" in table
