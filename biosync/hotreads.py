@@ -11,7 +11,8 @@ function, orjson. The answer carries the headers Django's middleware and DRF wou
 
 Anything else goes to Django unchanged, and so does a request this lane cannot answer exactly
 as Django would: no or bad credentials, a 400 or 404, the browsable API, an unusual Accept, a
-host not allowed, a redirect to HTTPS, a database error (Django answers the 503). The viewsets
+host not allowed, a redirect to HTTPS. A database outage is answered here with Django's own 503
+(`biosync.middleware.database_unavailable_response`), not after a second wait for the pool. The viewsets
 stay the public face: OpenAPI, the browsable API and every error come from them. Tests compare
 both paths' answers. HTTP_HOT_READS=false turns the lane off.
 """
@@ -33,7 +34,7 @@ from django.core import signals
 from django.http import QueryDict
 from django.http.request import split_domain_port, validate_host
 
-from biosync.middleware import request_logged
+from biosync.middleware import database_unavailable_response, request_logged
 from chat.api.views import conversation_messages_body
 from contacts.api.views import contacts_list_body
 from kernel.api import list_json_bytes
@@ -102,9 +103,9 @@ def _origin_listed(origin: str) -> bool:
     return _cors_lists.origin_found_in_white_lists(origin, url)
 
 
-def _middleware_headers(route: HotRoute, headers: dict, secure: bool) -> list[tuple[bytes, bytes]]:
-    """What DRF, SecurityMiddleware, XFrameOptionsMiddleware and CorsMiddleware add to a 200."""
-    out = [("vary", "Accept, origin"), ("allow", route.allow), ("x-frame-options", settings.X_FRAME_OPTIONS.upper())]
+def _middleware_headers(headers: dict, secure: bool, *, vary: str) -> list[tuple[bytes, bytes]]:
+    """What SecurityMiddleware, XFrameOptionsMiddleware and CorsMiddleware add to an answer."""
+    out = [("vary", vary), ("x-frame-options", settings.X_FRAME_OPTIONS.upper())]
     if secure and settings.SECURE_HSTS_SECONDS:
         hsts = f"max-age={settings.SECURE_HSTS_SECONDS}"
         hsts += "; includeSubDomains" if settings.SECURE_HSTS_INCLUDE_SUBDOMAINS else ""
@@ -168,27 +169,27 @@ class HotReads:
                 return await self.django_app(scope, receive, send)
             headers[name] = value.decode("latin-1")
         query = scope.get("query_string", b"").decode()
-        body = None
+        answer = None
         if _served_here(scope, headers) and "format" not in QueryDict(query):
             meta = {key: headers[name] for name, key in _META_NAMES.items() if name in headers}
-            body = await self._answer_async(route, match, meta, query)
-        if body is None:
+            answer = await self._answer_async(route, match, scope["path"], meta, query)
+        if answer is None:
             return await self.django_app(scope, receive, send)
+        status, body, answer_headers = answer
         secure = _is_secure(scope, headers)
-        response_headers = [
-            (b"content-type", b"application/json"),
-            (b"content-length", str(len(body)).encode()),
-            *_middleware_headers(route, headers, secure),
-        ]
-        await send({"type": "http.response.start", "status": 200, "headers": response_headers})
+        vary = "Accept, origin" if status == 200 else "origin"  # DRF adds Accept to the answers it renders
+        response_headers = [*answer_headers, *_middleware_headers(headers, secure, vary=vary)]
+        await send({"type": "http.response.start", "status": status, "headers": response_headers})
         await send({"type": "http.response.body", "body": body})
-        request_logged(method="GET", path=scope["path"], status=200, started=started)
-        hot_read_counted(view=route.view, method="GET", transport="https" if secure else "http", status=200,
-                              body_bytes=len(body), seconds=time.perf_counter() - started)  # fmt: skip
+        request_logged(method="GET", path=scope["path"], status=status, started=started)
+        hot_read_counted(view=route.view, method="GET", transport="https" if secure else "http", status=status,
+                         body_bytes=len(body), seconds=time.perf_counter() - started)  # fmt: skip
 
-    def _answer(self, route: HotRoute, match: re.Match, meta: dict, query: str) -> bytes | None:
-        """The body, in a worker thread; None for anything Django must answer (its errors
-        included: a read has no effect to undo, so Django simply runs it again)."""
+    def _answer(self, route: HotRoute, match: re.Match, path: str, meta: dict, query: str) -> tuple | None:
+        """(status, body, headers), in a worker thread; None for anything Django must answer (its
+        errors included: a read has no effect to undo, so Django simply runs it again). The one
+        error answered here is the database's outage, with Django's own 503: Django would wait for
+        the pool as long again before giving it."""
         # As Django's handlers do: the thread's database connection is taken from the pool on
         # first use and given back at request_finished.
         signals.request_started.send(sender=self.__class__)
@@ -196,8 +197,17 @@ class HotReads:
             identity = rest_identity(meta)
             if identity is None:
                 return None
-            return list_json_bytes(route.body(identity.clerk_id, match, query))
-        except Exception:  # noqa: BLE001 - every failure is Django's to answer, and it will
-            return None
+            body = list_json_bytes(route.body(identity.clerk_id, match, query))
+            if body is None:
+                return None
+            json_headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))]
+            return 200, body, [*json_headers, (b"allow", route.allow.encode())]  # Allow: DRF's
+        except Exception as exc:  # noqa: BLE001 - every other failure is Django's to answer, and it will
+            response = database_unavailable_response(method="GET", path=path, exception=exc)
+            if response is None:
+                return None
+            content = response.content
+            headers = [(name.lower().encode(), value.encode("latin-1")) for name, value in response.items()]
+            return response.status_code, content, [*headers, (b"content-length", b"%d" % len(content))]
         finally:
             signals.request_finished.send(sender=self.__class__)

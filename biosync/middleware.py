@@ -75,10 +75,16 @@ class DatabaseOutageMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request, exception):
-        if not isinstance(exception, OperationalError | InterfaceError):
-            return None
-        log_event(logger, "http.database_unavailable", level=logging.WARNING, method=request.method,
-                  path=request.path, error=type(exception).__name__)  # fmt: skip
-        response = JsonResponse({"error": "The database is unavailable; try again shortly"}, status=503)
-        response["Retry-After"] = str(DATABASE_RETRY_AFTER_SECONDS)
-        return response
+        return database_unavailable_response(method=request.method, path=request.path, exception=exception)
+
+
+def database_unavailable_response(*, method: str, path: str, exception: Exception) -> JsonResponse | None:
+    """The 503 for a request that failed because the database cannot be reached, logged; None
+    for any other exception. Django's middleware and the hot-read lane both answer with it."""
+    if not isinstance(exception, OperationalError | InterfaceError):
+        return None
+    log_event(logger, "http.database_unavailable", level=logging.WARNING, method=method, path=path,
+              error=type(exception).__name__)  # fmt: skip
+    response = JsonResponse({"error": "The database is unavailable; try again shortly"}, status=503)
+    response["Retry-After"] = str(DATABASE_RETRY_AFTER_SECONDS)
+    return response

@@ -15,6 +15,7 @@ import urllib.request
 
 import pytest
 
+from tests.biosync.rawhttp import get, metric_samples
 from tests.conftest import ROOT, free_port
 
 pytestmark = pytest.mark.postgres  # needs PostgreSQL's own programs, as the PostgreSQL pass has
@@ -111,3 +112,37 @@ def test_rest_answers_503_and_readyz_answers_at_once_while_postgres_is_down(priv
     finally:
         server.stop()
     assert "http.database_unavailable" in server.log()
+
+
+def test_a_hot_read_answers_djangos_503_at_once_while_postgres_is_down(private_postgres, asgi_server_factory):
+    """The hot-read lane (biosync/hotreads.py) answers a database outage itself, with the bytes and
+    headers Django answers it with, instead of handing the request on to wait for the pool again."""
+    env = {**os.environ, "DATABASE_URL": private_postgres.url}
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True, timeout=120
+    )
+    outage = {"DATABASE_URL": private_postgres.url, "REDIS_URL": "", "DB_POOL_TIMEOUT": "2"}
+    with_lane = asgi_server_factory(**outage)
+    without = asgi_server_factory(**outage, HTTP_HOT_READS="false")
+    me = [("x-clerk-id", "user_outage_reader"), ("Origin", "http://localhost:3001")]
+    answered = ("biosync_http_hot_reads_total", (("view", "contacts"),))
+    try:
+        assert _request(with_lane.url + "/users", "POST", {"isParalyzed": True}, dict(me))[0] == 200
+        assert get(with_lane, "/contacts", me)[0] == get(without, "/contacts", me)[0] == 200
+        assert metric_samples(with_lane)[answered] == 1
+
+        private_postgres.stop()
+        status, headers, body = get(with_lane, "/contacts", me)
+        assert (status, headers, body) == get(without, "/contacts", me)
+        assert status == 503 and ("retry-after", "5") in headers and b"database" in body
+        assert metric_samples(with_lane)[answered] == 2  # the lane's answer, not Django's
+
+        private_postgres.start()
+        deadline = time.monotonic() + 15
+        while get(with_lane, "/contacts", me)[0] != 200:
+            assert time.monotonic() < deadline, "the lane did not recover after the database came back"
+            time.sleep(0.2)
+    finally:
+        with_lane.stop()
+        without.stop()
+    assert "http.database_unavailable" in with_lane.log()

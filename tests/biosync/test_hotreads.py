@@ -5,18 +5,17 @@ Two real server processes on the same database, one with the lane and one withou
 and body bytes must be equal. /metrics shows which path answered.
 """
 
-import http.client
 import uuid
 
 import pytest
 from django.http import QueryDict
-from prometheus_client.parser import text_string_to_metric_families
 
 from chat.api.views import conversation_messages_body
 from chat.services import message_send
 from contacts.api.views import contacts_list_body
 from contacts.services import contact_add
 from kernel.api import list_json_bytes
+from tests.biosync.rawhttp import get, metric_samples
 from users.blocks import user_block
 
 FRONTEND = "http://localhost:3001"  # CORS_ORIGIN's default
@@ -32,32 +31,8 @@ def servers(asgi_server_factory):
     )
 
 
-def _get(server, path: str, headers=()) -> tuple[int, list[tuple[str, str]], bytes]:
-    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
-    try:
-        names = {name.lower() for name, _ in headers}
-        connection.putrequest("GET", path, skip_host="host" in names, skip_accept_encoding=True)
-        for name, value in headers:
-            connection.putheader(name, value)
-        connection.endheaders()
-        response = connection.getresponse()
-        kept = sorted((name.lower(), value) for name, value in response.getheaders() if name.lower() != "date")
-        return response.status, kept, response.read()
-    finally:
-        connection.close()
-
-
-def _samples(server) -> dict:
-    _, _, text = _get(server, "/metrics")
-    return {
-        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
-        for family in text_string_to_metric_families(text.decode())
-        for sample in family.samples
-    }
-
-
 def _hot_reads(server, view: str) -> float:
-    return _samples(server).get(("biosync_http_hot_reads_total", (("view", view),)), 0.0)
+    return metric_samples(server).get(("biosync_http_hot_reads_total", (("view", view),)), 0.0)
 
 
 @pytest.fixture
@@ -117,7 +92,7 @@ def test_the_lane_answers_what_django_answers(servers, chat):
     answered = []
     for number, (path, headers) in enumerate(_requests(chat)):
         before = _hot_reads(with_lane, "contacts") + _hot_reads(with_lane, "conversation-messages")
-        assert _get(with_lane, path, headers) == _get(without, path, headers), (path, headers)
+        assert get(with_lane, path, headers) == get(without, path, headers), (path, headers)
         if _hot_reads(with_lane, "contacts") + _hot_reads(with_lane, "conversation-messages") > before:
             answered.append(number)
     # The plain reads: /contacts with and without CORS (and a broken Origin), over https, JSON accepted, an unused
@@ -134,16 +109,16 @@ def test_an_answer_of_the_lane_is_counted_and_logged_like_djangos(servers, chat)
     labels = (("method", "GET"), ("status", "200"), ("view", "contacts"))
     view = ("django_http_responses_total_by_status_view_method_total", labels)
     lane = ("biosync_http_hot_reads_total", (("view", "contacts"),))
-    before = _samples(with_lane)
-    status, _, body = _get(with_lane, "/contacts?secret=term", [me])
+    before = metric_samples(with_lane)
+    status, _, body = get(with_lane, "/contacts?secret=term", [me])
     assert status == 200 and b"Bobby" in body
-    after = _samples(with_lane)
+    after = metric_samples(with_lane)
     assert after[lane] == before.get(lane, 0) + 1
     assert after[view] == before.get(view, 0) + 1
     # Django's answer (the browsable API) is counted by Django's middleware, not by the lane.
-    status, _, _ = _get(with_lane, "/contacts", [me, ("Accept", "text/html")])
+    status, _, _ = get(with_lane, "/contacts", [me, ("Accept", "text/html")])
     assert status == 200
-    again = _samples(with_lane)
+    again = metric_samples(with_lane)
     assert (again[view], again[lane]) == (after[view] + 1, after[lane])
     lines = [line for line in with_lane.log().splitlines() if '"path": "/contacts"' in line]
     assert lines and '"status": 200' in lines[-1] and '"method": "GET"' in lines[-1]
