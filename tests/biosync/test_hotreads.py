@@ -83,6 +83,8 @@ def _requests(chat) -> list[tuple[str, list[tuple[str, str]]]]:
         ("/conversations/0/messages", [me]),
         ("/conversations/99999999999999999999/messages", [me]),
         (page, []),
+        ("/contacts?x=%FF&format", [me]),  # not valid UTF-8 once decoded; a bare `format` key
+        ("/conversations/%C3%A9/messages", [me]),
     ]
 
 
