@@ -168,7 +168,10 @@ class HotReads:
             if name in headers:  # Django would join repeated headers: its answer, not ours
                 return await self.django_app(scope, receive, send)
             headers[name] = value.decode("latin-1")
-        query = scope.get("query_string", b"").decode()
+        try:
+            query = scope.get("query_string", b"").decode()
+        except UnicodeDecodeError:  # Django answers it 400 (uvicorn refuses such bytes itself; daphne does not)
+            return await self.django_app(scope, receive, send)
         answer = None
         if _served_here(scope, headers) and "format" not in QueryDict(query):
             meta = {key: headers[name] for name, key in _META_NAMES.items() if name in headers}

@@ -8,8 +8,11 @@ and body bytes must be equal. /metrics shows which path answered.
 import uuid
 
 import pytest
+from asgiref.testing import ApplicationCommunicator
 from django.http import QueryDict
 
+from biosync.asgi_handler import SingleHopASGIHandler
+from biosync.hotreads import HotReads
 from chat.api.views import conversation_messages_body
 from chat.services import message_send
 from contacts.api.views import contacts_list_body
@@ -143,3 +146,20 @@ def test_the_hot_bodies_hold_only_what_orjson_writes_as_drf_does(chat, mark_onli
     )
     assert len(page["messages"]) == 4
     assert list_json_bytes(page) is not None
+
+
+async def test_a_query_string_that_is_no_utf8_is_djangos_400():
+    """uvicorn and daphne refuse such a request line themselves; an ASGI server that hands the
+    raw bytes on gets Django's 400 from the lane's route, not an error of the lane."""
+    lane = HotReads(SingleHopASGIHandler())
+
+    async def app(scope, receive, send):  # a coroutine function: asgiref takes it for ASGI 3
+        await lane(scope, receive, send)
+
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET", "scheme": "http",
+             "path": "/contacts", "raw_path": b"/contacts", "query_string": b"x=\xff", "root_path": "",
+             "headers": [(b"host", b"127.0.0.1"), (b"x-clerk-id", b"user_a")], "server": ("127.0.0.1", 80)}  # fmt: skip
+    communicator = ApplicationCommunicator(app, scope)
+    await communicator.send_input({"type": "http.request", "body": b""})
+    start = await communicator.receive_output(10)
+    assert start["type"] == "http.response.start" and start["status"] == 400
