@@ -135,6 +135,9 @@ def _served_here(scope, headers: dict) -> bool:
         not scope.get("root_path")
         and b"content-length" not in headers
         and b"transfer-encoding" not in headers
+        # Cookies are the admin's and the browsable API's (sessions, CSRF), whose middleware may
+        # answer them (a malformed CSRF cookie is replaced): Django's.
+        and b"cookie" not in headers
         and _wants_json(headers.get(b"accept"))
         and _host_allowed(headers)
         and not settings.PREPEND_WWW
