@@ -10,10 +10,11 @@ function, orjson. The answer carries the headers Django's middleware and DRF wou
 (security, CORS, Vary, Allow), is counted in the same metrics and logged in the same line.
 
 Anything else goes to Django unchanged, and so does a request this lane cannot answer exactly
-as Django would: no or bad credentials, a 400 or 404, the browsable API, an unusual Accept, a
-host not allowed, a redirect to HTTPS. A database outage is answered here with Django's own 503
-(`biosync.middleware.database_unavailable_response`), not after a second wait for the pool. The viewsets
-stay the public face: OpenAPI, the browsable API and every error come from them. Tests compare
+as Django would: no or bad credentials, a 400 or 404, the browsable API, an unusual Accept,
+cookies (the admin's sessions and CSRF), a host not allowed, a redirect to HTTPS. A database
+outage is answered here with Django's own 503 (`biosync.middleware.database_unavailable_response`),
+not after a second wait for the pool. The viewsets stay the public face: OpenAPI, the browsable
+API and every error come from them. Tests compare
 both paths' answers. HTTP_HOT_READS=false turns the lane off.
 """
 
