@@ -20,10 +20,13 @@ from contacts.api.views import contacts_list_body
 from contacts.services import contact_add
 from kernel.api import list_json_bytes
 from tests.biosync.rawhttp import get, metric_samples
+from tests.users.clerk_tokens import ISSUER, PARTY, SigningKey
+from tests.users.conftest import bad_tokens
 from users.blocks import user_block
 
 FRONTEND = "http://localhost:3001"  # CORS_ORIGIN's default
 HOSTS = "127.0.0.1,localhost"
+CLERK_KEY, FORGER_KEY = SigningKey.generate("ins_lane"), SigningKey.generate("ins_lane")  # same kid
 
 
 @pytest.fixture(scope="module")
@@ -172,3 +175,39 @@ async def test_a_query_string_that_is_no_utf8_is_djangos_400():
     await communicator.send_input({"type": "http.request", "body": b""})
     start = await communicator.receive_output(10)
     assert start["type"] == "http.response.start" and start["status"] == 400
+
+
+@pytest.fixture(scope="module")
+def clerk_servers(asgi_server_factory):
+    """(with the lane, without it) in clerk mode, verifying tokens of `CLERK_KEY`."""
+    clerk = {
+        "AUTH_MODE": "clerk",
+        "CLERK_JWT_KEY": CLERK_KEY.public_pem.replace("\n", "\\n"),
+        "CLERK_ISSUER": ISSUER,
+        "CLERK_AUTHORIZED_PARTIES": PARTY,
+    }
+    return asgi_server_factory(**clerk), asgi_server_factory(**clerk, HTTP_HOT_READS="false")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_in_clerk_mode_the_lane_accepts_exactly_the_tokens_django_accepts(clerk_servers, make_user):
+    with_lane, without = clerk_servers
+    me, other = make_user("token"), make_user("other")
+    contact_add(owner_id=me.clerk_id, contact_clerk_id=other.clerk_id)
+    valid = CLERK_KEY.mint(me.clerk_id)
+    cases = [
+        [("Authorization", f"Bearer {valid}")],
+        [("Authorization", f"Bearer {valid}"), ("x-clerk-id", other.clerk_id)],
+    ]
+    cases += [
+        [("Authorization", f"Bearer {token}")] for token in bad_tokens(CLERK_KEY, FORGER_KEY, me.clerk_id).values()
+    ]
+    cases += [[("x-clerk-id", me.clerk_id)], [("Authorization", valid)]]
+    lane_before = metric_samples(with_lane).get(("biosync_http_hot_reads_total", (("view", "contacts"),)), 0)
+    for headers in cases:
+        answer = get(with_lane, "/contacts", headers)
+        assert answer == get(without, "/contacts", headers), headers
+        assert answer[0] == (200 if headers[0][1] == f"Bearer {valid}" else 401), headers
+    assert b'"contactClerkId":"' + other.clerk_id.encode() in get(with_lane, "/contacts", cases[0])[2]
+    # The two valid ones, and the read just above.
+    assert metric_samples(with_lane)[("biosync_http_hot_reads_total", (("view", "contacts"),))] == lane_before + 3
