@@ -34,10 +34,6 @@ def request_logged(*, method: str, path: str, status: int, started: float) -> No
     )
 
 
-def _log(request, response, started: float) -> None:
-    request_logged(method=request.method, path=request.path, status=response.status_code, started=started)
-
-
 @sync_and_async_middleware
 def request_log_middleware(get_response):
     if iscoroutinefunction(get_response):
@@ -45,7 +41,7 @@ def request_log_middleware(get_response):
         async def middleware(request):
             started = time.perf_counter()
             response = await get_response(request)
-            _log(request, response, started)
+            request_logged(method=request.method, path=request.path, status=response.status_code, started=started)
             return response
 
     else:
@@ -53,7 +49,7 @@ def request_log_middleware(get_response):
         def middleware(request):
             started = time.perf_counter()
             response = get_response(request)
-            _log(request, response, started)
+            request_logged(method=request.method, path=request.path, status=response.status_code, started=started)
             return response
 
     return middleware

@@ -129,7 +129,7 @@ class ConversationViewSet(viewsets.ViewSet):
         },
     )
     def messages_with(self, request, contactClerkId):
-        validated(MessagesQuerySerializer, request.query_params)  # refuse bad paging before creating anything
+        _paging(request.query_params)  # refuse bad paging before creating anything
         if not valid_clerk_id(contactClerkId):
             raise NotFoundError("User not found")
         conversation = services.conversation_open(clerk_id=request.user.clerk_id, other_clerk_id=contactClerkId)
