@@ -25,7 +25,8 @@ class ChangeCounter(models.Model):
 
 class Change(models.Model):
     id = models.BigAutoField(primary_key=True)
-    user = models.ForeignKey(User, on_delete=models.CASCADE, db_column="clerk_id", related_name="+")
+    # Unindexed alone: changes_user_seq leads with it.
+    user = models.ForeignKey(User, on_delete=models.CASCADE, db_column="clerk_id", related_name="+", db_index=False)
     seq = models.BigIntegerField()
     # A Socket.IO event name (delivery.events) or `contact_changed`; `data` is that event's
     # payload as JSON text, or for a message only its id (the message is read at /sync time).

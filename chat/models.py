@@ -10,8 +10,13 @@ class Conversation(models.Model):
     first and however two first messages race.
     """
 
-    user1 = models.ForeignKey("users.User", on_delete=models.CASCADE, db_column="user1_clerk_id", related_name="+")
-    user2 = models.ForeignKey("users.User", on_delete=models.CASCADE, db_column="user2_clerk_id", related_name="+")
+    # Unindexed alone: the pair's unique constraint leads with user1, conversations_user2 with user2.
+    user1 = models.ForeignKey(
+        "users.User", on_delete=models.CASCADE, db_column="user1_clerk_id", related_name="+", db_index=False
+    )
+    user2 = models.ForeignKey(
+        "users.User", on_delete=models.CASCADE, db_column="user2_clerk_id", related_name="+", db_index=False
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     last_message_at = models.DateTimeField(null=True, blank=True)
 
@@ -38,7 +43,8 @@ class MessageType(models.TextChoices):
 
 
 class Message(models.Model):
-    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="messages")
+    # Unindexed alone: messages_conversation_id leads with it.
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="messages", db_index=False)
     sender = models.ForeignKey("users.User", on_delete=models.CASCADE, db_column="from_clerk_id", related_name="+")
     recipient = models.ForeignKey("users.User", on_delete=models.CASCADE, db_column="to_clerk_id", related_name="+")
     content = models.TextField()

@@ -9,8 +9,9 @@ class Contact(models.Model):
     contact list is one indexed read; `chat.services.message_send` maintains them.
     """
 
+    # Unindexed alone: the unique constraint and contacts_owner_recent lead with it.
     owner = models.ForeignKey(
-        "users.User", on_delete=models.CASCADE, db_column="user_clerk_id", related_name="contacts"
+        "users.User", on_delete=models.CASCADE, db_column="user_clerk_id", related_name="contacts", db_index=False
     )
     contact = models.ForeignKey("users.User", on_delete=models.CASCADE, db_column="contact_clerk_id", related_name="+")
     nickname = models.CharField(max_length=255, null=True, blank=True)
