@@ -11,6 +11,13 @@ function, orjson. The answer carries the headers Django's middleware and DRF wou
 on each answer cost a tenth of the lane's throughput; README, Performance), is counted in the
 same metrics and logged in the same line.
 
+On PostgreSQL both are read on the event loop instead (`acontacts_list_body` and
+`aconversation_messages_body`, over kernel.asyncdb and the asyncio Redis client): on a worker
+thread, the GIL handovers around its blocking calls are a large share of such a request (README,
+Performance). Identity is then decided on the loop in dev mode and on a worker thread in clerk
+mode (a token's keys and claims). The first read of each query in a process runs on a thread,
+which compiles it; so does the block check of a message page's other user when they are online.
+
 Anything else goes to Django unchanged, and so does a request this lane cannot answer exactly
 as Django would: no or bad credentials, a 400 or 404, the browsable API, an unusual Accept,
 cookies (the admin's sessions and CSRF), a host not allowed, a redirect to HTTPS. A database
@@ -24,7 +31,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -38,11 +45,13 @@ from django.http import QueryDict
 from django.http.request import split_domain_port, validate_host
 
 from biosync.middleware import database_unavailable_response, request_logged
-from chat.api.views import conversation_messages_body
-from contacts.api.views import contacts_list_body
+from chat.api.views import aconversation_messages_body, conversation_messages_body
+from contacts.api.views import acontacts_list_body, contacts_list_body
+from kernel import asyncdb
 from kernel.api import list_json_bytes
 from kernel.metrics import hot_read_counted
-from users.authentication import rest_identity
+from kernel.queries import NotCompiled
+from users.authentication import rest_identity, rest_identity_needs_io
 
 # The request headers this lane reads, under their request.META names.
 _META_NAMES = {b"x-clerk-id": "HTTP_X_CLERK_ID", b"authorization": "HTTP_AUTHORIZATION"}
@@ -57,15 +66,22 @@ class HotRoute:
     view: str  # the URL name: the `view` label of the HTTP metrics
     allow: str  # DRF's Allow header for the route
     body: Callable[[str, re.Match, str], dict]
+    # The same body read on the event loop (PostgreSQL).
+    abody: Callable[[str, re.Match, str], Awaitable[dict]] | None = None
 
 
 ROUTES = (
     HotRoute(re.compile(r"/contacts"), "contacts", "GET, POST, HEAD, OPTIONS",
-             lambda me, match, query: contacts_list_body(owner_id=me)),
+             lambda me, match, query: contacts_list_body(owner_id=me),
+             lambda me, match, query: acontacts_list_body(owner_id=me)),
     HotRoute(re.compile(r"/conversations/([^/]+)/messages"), "conversation-messages", "GET, HEAD, OPTIONS",
              lambda me, match, query: conversation_messages_body(clerk_id=me, conversation_id=match[1],
-                                                                 query=QueryDict(query))),
+                                                                 query=QueryDict(query)),
+             lambda me, match, query: aconversation_messages_body(clerk_id=me, conversation_id=match[1],
+                                                                  query=QueryDict(query))),
 )  # fmt: skip
+# An answer the event loop could not give, for a worker thread to give.
+_ON_A_THREAD = object()
 
 
 def _wants_json(accept: str | None) -> bool:
@@ -153,11 +169,14 @@ def _served_here(scope, headers: dict) -> bool:
 
 class HotReads:
     """ASGI: the hot reads here, every other HTTP request to `django_app` (whose worker threads
-    this lane shares: one request, one call to a thread, as there)."""
+    this lane shares: one request, one call to a thread, as there). On PostgreSQL a route with
+    an `abody` is read on the event loop instead (kernel.asyncdb), with no worker thread at all
+    in dev mode and only for the token in clerk mode."""
 
     def __init__(self, django_app):
         self.django_app = django_app
         self._answer_async = sync_to_async(self._answer, thread_sensitive=False, executor=django_app.executor)
+        self._identify_async = sync_to_async(self._identify, thread_sensitive=False, executor=django_app.executor)
 
     def __call__(self, scope, receive, send):
         if scope["method"] == "GET" and settings.HTTP_HOT_READS:
@@ -178,10 +197,15 @@ class HotReads:
             query = scope.get("query_string", b"").decode()
         except UnicodeDecodeError:  # Django answers it 400 (uvicorn refuses such bytes itself; daphne does not)
             return await self.django_app(scope, receive, send)
-        answer = None
+        answer, on_loop = None, False
         if _served_here(scope, headers) and "format" not in QueryDict(query):
             meta = {key: headers[name] for name, key in _META_NAMES.items() if name in headers}
-            answer = await self._answer_async(route, match, scope["path"], meta, query)
+            answer = _ON_A_THREAD
+            if route.abody is not None and asyncdb.available():
+                answer = await self._answer_on_loop(route, match, scope["path"], meta, query)
+                on_loop = answer is not _ON_A_THREAD
+            if answer is _ON_A_THREAD:
+                answer = await self._answer_async(route, match, scope["path"], meta, query)
         if answer is None:
             return await self.django_app(scope, receive, send)
         status, body, answer_headers = answer
@@ -192,7 +216,27 @@ class HotReads:
         await send({"type": "http.response.body", "body": body})
         request_logged(method="GET", path=scope["path"], status=status, started=started)
         hot_read_counted(view=route.view, method="GET", transport="https" if secure else "http", status=status,
-                         body_bytes=len(body), seconds=time.perf_counter() - started)  # fmt: skip
+                         body_bytes=len(body), seconds=time.perf_counter() - started, on_loop=on_loop)  # fmt: skip
+
+    async def _answer_on_loop(self, route: HotRoute, match: re.Match, path: str, meta: dict, query: str):
+        """`_answer` on the event loop; _ON_A_THREAD when only a worker thread can read it."""
+        try:
+            identity = await self._identify_async(meta) if rest_identity_needs_io() else rest_identity(meta)
+            if identity is None:
+                return None
+            return _json_answer(route, await route.abody(identity.clerk_id, match, query))
+        except NotCompiled:  # the first read of a process compiles its query, on a thread
+            return _ON_A_THREAD
+        except Exception as exc:  # noqa: BLE001 - as in _answer
+            return _outage_answer(path, exc)
+
+    def _identify(self, meta: dict):
+        # As _answer does: a token's claims may be saved, on a connection given back at request_finished.
+        signals.request_started.send(sender=self.__class__)
+        try:
+            return rest_identity(meta)
+        finally:
+            signals.request_finished.send(sender=self.__class__)
 
     def _answer(self, route: HotRoute, match: re.Match, path: str, meta: dict, query: str) -> tuple | None:
         """(status, body, headers), in a worker thread; None for anything Django must answer (its
@@ -206,17 +250,26 @@ class HotReads:
             identity = rest_identity(meta)
             if identity is None:
                 return None
-            body = list_json_bytes(route.body(identity.clerk_id, match, query))
-            if body is None:
-                return None
-            json_headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))]
-            return 200, body, [*json_headers, (b"allow", route.allow.encode())]  # Allow: DRF's
+            return _json_answer(route, route.body(identity.clerk_id, match, query))
         except Exception as exc:  # noqa: BLE001 - every other failure is Django's to answer, and it will
-            response = database_unavailable_response(method="GET", path=path, exception=exc)
-            if response is None:
-                return None
-            content = response.content
-            headers = [(name.lower().encode(), value.encode("latin-1")) for name, value in response.items()]
-            return response.status_code, content, [*headers, (b"content-length", b"%d" % len(content))]
+            return _outage_answer(path, exc)
         finally:
             signals.request_finished.send(sender=self.__class__)
+
+
+def _json_answer(route: HotRoute, data: dict) -> tuple | None:
+    body = list_json_bytes(data)
+    if body is None:
+        return None
+    json_headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))]
+    return 200, body, [*json_headers, (b"allow", route.allow.encode())]  # Allow: DRF's
+
+
+def _outage_answer(path: str, exc: Exception) -> tuple | None:
+    """Django's own 503 when `exc` is the database's outage; None (Django's to answer) otherwise."""
+    response = database_unavailable_response(method="GET", path=path, exception=exc)
+    if response is None:
+        return None
+    content = response.content
+    headers = [(name.lower().encode(), value.encode("latin-1")) for name, value in response.items()]
+    return response.status_code, content, [*headers, (b"content-length", b"%d" % len(content))]

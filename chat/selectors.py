@@ -57,7 +57,16 @@ def conversation_for_participant(*, conversation_id: int, clerk_id: str) -> Conv
     caller's nickname for the other participant (None when they are not a contact or have none).
     One query; no ORDER BY, the id picks one row.
     """
-    rows = _participant_row.rows(conversation_id=conversation_id, clerk_id=clerk_id)
+    return _participant_conversation(_participant_row.rows(conversation_id=conversation_id, clerk_id=clerk_id))
+
+
+async def aconversation_for_participant(*, conversation_id: int, clerk_id: str) -> Conversation | None:
+    """`conversation_for_participant` on the event loop (kernel.queries: raises NotCompiled
+    until the blocking one has run in this process)."""
+    return _participant_conversation(await _participant_row.arows(conversation_id=conversation_id, clerk_id=clerk_id))
+
+
+def _participant_conversation(rows: list[dict]) -> Conversation | None:
     if not rows:
         return None
     row = rows[0]
@@ -158,12 +167,36 @@ def message_rows_page(
     `offset` newest, as the seed pages. With `after`: the oldest `limit` messages newer than it,
     how a reconnecting client catches up page by page.
     """
+    query, limit, values = _page_read(conversation_id, limit, offset, after, before)
+    return _page_of(query.rows(**values), limit, after)
+
+
+async def amessage_rows_page(
+    *,
+    conversation_id: int,
+    limit: int = MESSAGES_DEFAULT_LIMIT,
+    offset: int = 0,
+    after: int | None = None,
+    before: int | None = None,
+) -> MessagePage:
+    """`message_rows_page` on the event loop (kernel.queries: raises NotCompiled until the
+    blocking one has read this kind of page in this process)."""
+    query, limit, values = _page_read(conversation_id, limit, offset, after, before)
+    return _page_of(await query.arows(**values), limit, after)
+
+
+def _page_read(conversation_id: int, limit: int, offset: int, after, before) -> tuple[CompiledValues, int, dict]:
+    """The page's query, its limit, and the values to read it with (one row more than the limit)."""
     limit = min(limit, MESSAGES_MAX_LIMIT)
-    query = _pages[(after is not None, before is not None)]
-    bounds = {"after": after} if after is not None else {}
+    values = {"conversation_id": conversation_id, "limit": limit + 1, "offset": offset}
+    if after is not None:
+        values["after"] = after
     if before is not None:
-        bounds["before"] = before
-    rows = query.rows(conversation_id=conversation_id, limit=limit + 1, offset=offset, **bounds)
+        values["before"] = before
+    return _pages[(after is not None, before is not None)], limit, values
+
+
+def _page_of(rows: list[dict], limit: int, after) -> MessagePage:
     has_more = len(rows) > limit
     rows = rows[:limit]
     if after is None:

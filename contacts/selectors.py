@@ -58,6 +58,12 @@ def contact_rows(*, owner_id: str, contact_pk: int | None = None) -> list[dict]:
     return _one_row.rows(owner_id=owner_id, contact_pk=contact_pk)
 
 
+async def acontact_rows(*, owner_id: str) -> list[dict]:
+    """All the owner's `contact_rows` on the event loop (PostgreSQL, kernel.asyncdb); raises
+    kernel.queries.NotCompiled until `contact_rows` has compiled the query in this process."""
+    return await _all_rows.arows(owner_id=owner_id)
+
+
 def nicknames_of(*, owner_id: str, clerk_ids) -> dict[str, str | None]:
     rows = Contact.objects.filter(owner_id=owner_id, contact_id__in=list(clerk_ids))
     return dict(rows.values_list("contact_id", "nickname"))

@@ -107,6 +107,7 @@ return out
 """
 
 _SCRIPTS = {"online": _ONLINE, "change": _CHANGE, "renew": _RENEW, "sweep": _SWEEP}
+_async_online: dict[int, object] = {}  # the "online" script on each event loop's client
 
 
 def _leases_key() -> str:
@@ -171,11 +172,25 @@ def online_among(clerk_ids) -> set[str]:
     ids = list(dict.fromkeys(clerk_ids))
     client = _redis()
     if client is None:
-        with _lock:
-            return {clerk_id for clerk_id in ids if clerk_id in _local_by_user}
+        return local_among(ids)  # without Redis, this process is all there is
     if not ids:
         return set()
     counts = client.scripts["online"](keys=[_user_key(clerk_id) for clerk_id in ids], args=[f"({time.time()}"])
+    return {clerk_id for clerk_id, count in zip(ids, counts) if count}
+
+
+async def aonline_among(clerk_ids) -> set[str]:
+    """`online_among` on the event loop, with its asyncio client (the hot-read lane)."""
+    ids = list(dict.fromkeys(clerk_ids))
+    client = redis.async_client()
+    if client is None:
+        return local_among(ids)  # without Redis, this process is all there is
+    if not ids:
+        return set()
+    script = _async_online.get(id(client))
+    if script is None:
+        script = _async_online[id(client)] = client.register_script(_ONLINE)
+    counts = await script(keys=[_user_key(clerk_id) for clerk_id in ids], args=[f"({time.time()}"])
     return {clerk_id for clerk_id, count in zip(ids, counts) if count}
 
 

@@ -71,6 +71,11 @@ def send_recorded(result, seconds: float) -> None:
 
 # --- HTTP responses written outside Django's middleware (biosync/hotreads.py) ---------------
 HOT_READS = Counter("biosync_http_hot_reads_total", "Requests answered by the hot-read lane, by view", ["view"])
+HOT_READS_ON_LOOP = Counter(
+    "biosync_http_hot_reads_on_loop_total",
+    "Of those, the ones read on the event loop with no worker thread for the database (PostgreSQL)",
+    ["view"],
+)
 
 
 @functools.cache
@@ -92,10 +97,14 @@ def _http_children(view: str, method: str, transport: str, status: int) -> tuple
     )
 
 
-def hot_read_counted(*, view: str, method: str, transport: str, status: int, body_bytes: int, seconds: float):
+def hot_read_counted(
+    *, view: str, method: str, transport: str, status: int, body_bytes: int, seconds: float, on_loop: bool
+):
     """Counts an answer of the hot-read lane, and counts it in django-prometheus's HTTP metrics
     as its two middlewares would have, so that those show every request whichever path answered."""
     HOT_READS.labels(view=view).inc()
+    if on_loop:
+        HOT_READS_ON_LOOP.labels(view=view).inc()
     m = _django_http()
     by_method, by_transport, by_view, by_status, by_status_view, by_charset, latency = _http_children(
         view, method, transport, status

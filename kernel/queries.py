@@ -9,6 +9,9 @@ Django's cursor (its error wrapping and connection handling included), convertin
 
 On PostgreSQL these statements run prepared (`fetch_prepared`): planning them cost PostgreSQL more
 than running them, and a pooled connection keeps its plans.
+
+`arows` runs a compiled query on the event loop instead (kernel.asyncdb: the hot-read lane), with
+the same SQL, parameters and column conversions.
 """
 
 from __future__ import annotations
@@ -22,6 +25,8 @@ from django.conf import settings
 from django.db import connections
 from django.db.models import QuerySet
 from django_prometheus.db.common import ExportingCursorWrapper
+
+from kernel import asyncdb
 
 
 class _PreparedCursor(psycopg.Cursor):
@@ -53,6 +58,10 @@ def fetch_prepared(sql: str, params, *, using: str = "default") -> list[tuple]:
     with cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()
+
+
+class NotCompiled(Exception):
+    """`arows` before `rows` has compiled the query in this process."""
 
 
 class CompiledValues:
@@ -95,21 +104,39 @@ class CompiledValues:
         if compiled is None:
             with self._lock:
                 compiled = self._compiled.setdefault(using, self._compile(using))
-        sql, params, slots, names, converters = compiled
-        bound = [param if slot is None else values[slot] for param, slot in zip(params, slots, strict=True)]
-        if limit is not None:
-            sql = f"{sql} LIMIT %s OFFSET %s"
-            bound += [limit, offset]
-        fetched = fetch_prepared(sql, bound, using=using)
-        connection = connections[using]
-        result = []
-        for row in fetched:
-            if converters:
-                row = list(row)
-                for position, (functions, expression) in converters:
-                    value = row[position]
-                    for function in functions:
-                        value = function(value, expression, connection)
-                    row[position] = value
-            result.append(dict(zip(names, row, strict=True)))
-        return result
+        sql, bound = _bound(compiled, limit, offset, values)
+        return _shaped(compiled, fetch_prepared(sql, bound, using=using), connections[using])
+
+    async def arows(self, *, using: str = "default", limit: int | None = None, offset: int = 0, **values):
+        """`rows` on the event loop (PostgreSQL, kernel.asyncdb). Raises NotCompiled until `rows`
+        has compiled the query: compiling may need a blocking connection."""
+        compiled = self._compiled.get(using)
+        if compiled is None:
+            raise NotCompiled
+        sql, bound = _bound(compiled, limit, offset, values)
+        return _shaped(compiled, await asyncdb.fetch(sql, bound, using=using), connections[using])
+
+
+def _bound(compiled: tuple, limit: int | None, offset: int, values: dict) -> tuple[str, list]:
+    sql, params, slots, _, _ = compiled
+    bound = [param if slot is None else values[slot] for param, slot in zip(params, slots, strict=True)]
+    if limit is not None:
+        sql = f"{sql} LIMIT %s OFFSET %s"
+        bound += [limit, offset]
+    return sql, bound
+
+
+def _shaped(compiled: tuple, fetched: list[tuple], connection) -> list[dict]:
+    """The rows as `.values()` gives them: named, each column converted."""
+    _, _, _, names, converters = compiled
+    result = []
+    for row in fetched:
+        if converters:
+            row = list(row)
+            for position, (functions, expression) in converters:
+                value = row[position]
+                for function in functions:
+                    value = function(value, expression, connection)
+                row[position] = value
+        result.append(dict(zip(names, row, strict=True)))
+    return result

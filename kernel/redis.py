@@ -10,6 +10,7 @@ python-socketio reads the same URL itself (the same parser is used here).
 
 from __future__ import annotations
 
+import asyncio
 import threading
 
 import redis
@@ -28,6 +29,7 @@ COMMAND_TIMEOUT_SECONDS = 2.0
 
 _client: redis.Redis | None = None
 _lock = threading.Lock()
+_async_clients: dict[int, redis.asyncio.Redis] = {}
 
 
 def is_sentinel(url: str) -> bool:
@@ -67,3 +69,21 @@ def client() -> redis.Redis | None:
                     socket_timeout=COMMAND_TIMEOUT_SECONDS,
                 )
     return _client
+
+
+def async_client() -> redis.asyncio.Redis | None:
+    """This event loop's asyncio client (one belongs to the loop that made it), with the same
+    options as `client()`; None without REDIS_URL. The hot-read lane reads presence with it."""
+    if not settings.REDIS_URL:
+        return None
+    loop_id = id(asyncio.get_running_loop())
+    found = _async_clients.get(loop_id)
+    if found is None:
+        found = _async_clients[loop_id] = connect(
+            settings.REDIS_URL,
+            use_asyncio=True,
+            decode_responses=True,
+            socket_connect_timeout=CONNECT_TIMEOUT_SECONDS,
+            socket_timeout=COMMAND_TIMEOUT_SECONDS,
+        )
+    return found

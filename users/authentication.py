@@ -17,6 +17,12 @@ def rest_identity(meta) -> Identity | None:
     return identity
 
 
+def rest_identity_needs_io() -> bool:
+    """Whether `rest_identity` may block (clerk mode: the signing keys, the claims it saves); in
+    dev mode it reads one header, and an event loop may call it."""
+    return auth_mode() == "clerk"
+
+
 class ClerkIdentityAuthentication(authentication.BaseAuthentication):
     """Bearer session token in `clerk` mode, `x-clerk-id` in `dev` mode."""
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 
+from channels.db import database_sync_to_async
 from django.db import transaction
 from django.utils import timezone
 
@@ -33,6 +34,14 @@ def online_ids(clerk_ids, *, viewer_id: str | None = None) -> set[str]:
     online = leases.online_among(list(clerk_ids))
     if viewer_id is not None and online:
         online -= blockers_among(blocked_id=viewer_id, clerk_ids=online)
+    return online
+
+
+async def aonline_ids(clerk_ids, *, viewer_id: str | None = None) -> set[str]:
+    """`online_ids` on the event loop (its block query, when someone is online, on a worker thread)."""
+    online = await leases.aonline_among(list(clerk_ids))
+    if viewer_id is not None and online:
+        online -= await database_sync_to_async(blockers_among)(blocked_id=viewer_id, clerk_ids=online)
     return online
 
 

@@ -27,7 +27,7 @@ from chat.api.serializers import (
 from kernel.api import BAD_REQUEST, ID_SCHEMA, LIST_RENDERERS, UNAUTHORIZED, error_response, parse_id, validated
 from kernel.errors import NotFoundError
 from users.models import CLERK_ID_PATTERN, valid_clerk_id
-from users.presence import online_ids
+from users.presence import aonline_ids, online_ids
 
 CONVERSATION_ID = OpenApiParameter("id", ID_SCHEMA, OpenApiParameter.PATH, description="The conversation's id.")
 MESSAGE_ID = OpenApiParameter("id", ID_SCHEMA, OpenApiParameter.PATH, description="The message's id.")
@@ -50,28 +50,48 @@ def _paging(query: QueryDict) -> dict:
     return dict(_paging_of(tuple((key, tuple(values)) for key, values in query.lists())))
 
 
-def _messages_body(me: str, query: QueryDict, conversation) -> dict:
-    paging = _paging(query)
-    page = selectors.message_rows_page(conversation_id=conversation.pk, **paging)
-    other = selectors.other_user(conversation, me)
+def _messages_body(me: str, conversation, page: selectors.MessagePage, online: set[str]) -> dict:
     # MessagesResponseSerializer's shape (the OpenAPI document's), built without its field machinery.
     return {
         "conversationId": conversation.pk,
         "otherUser": other_user_data(
-            other, nickname=conversation.other_nickname, online=online_ids([other.clerk_id], viewer_id=me)
+            selectors.other_user(conversation, me), nickname=conversation.other_nickname, online=online
         ),
         "messages": [message_data(row, me) for row in page.messages],
         "hasMore": page.has_more,
     }
 
 
+def _found(conversation):
+    if conversation is None:
+        raise NotFoundError("Conversation not found")
+    return conversation
+
+
 def conversation_messages_body(*, clerk_id: str, conversation_id: str, query) -> dict:
     """GET /conversations/{id}/messages's body (the viewset's, and the hot-read lane's in
     biosync/hotreads.py). Raises NotFoundError, or a 400's error, as the view answers them."""
-    conversation = selectors.conversation_for_participant(conversation_id=parse_id(conversation_id), clerk_id=clerk_id)
-    if conversation is None:
-        raise NotFoundError("Conversation not found")
-    return _messages_body(clerk_id, query, conversation)
+    conversation = _found(
+        selectors.conversation_for_participant(conversation_id=parse_id(conversation_id), clerk_id=clerk_id)
+    )
+    return _conversation_body(clerk_id, query, conversation)
+
+
+def _conversation_body(me: str, query: QueryDict, conversation) -> dict:
+    page = selectors.message_rows_page(conversation_id=conversation.pk, **_paging(query))
+    other = selectors.other_user(conversation, me)
+    return _messages_body(me, conversation, page, online_ids([other.clerk_id], viewer_id=me))
+
+
+async def aconversation_messages_body(*, clerk_id: str, conversation_id: str, query) -> dict:
+    """`conversation_messages_body` on the event loop (the lane, on PostgreSQL); raises as it does,
+    and kernel.queries.NotCompiled until it has read this kind of page in this process."""
+    conversation = _found(
+        await selectors.aconversation_for_participant(conversation_id=parse_id(conversation_id), clerk_id=clerk_id)
+    )
+    page = await selectors.amessage_rows_page(conversation_id=conversation.pk, **_paging(query))
+    other = selectors.other_user(conversation, clerk_id)
+    return _messages_body(clerk_id, conversation, page, await aonline_ids([other.clerk_id], viewer_id=clerk_id))
 
 
 class ConversationViewSet(viewsets.ViewSet):
@@ -136,7 +156,7 @@ class ConversationViewSet(viewsets.ViewSet):
         conversation = selectors.conversation_for_participant(
             conversation_id=conversation.pk, clerk_id=request.user.clerk_id
         )
-        return Response(_messages_body(request.user.clerk_id, request.query_params, conversation))
+        return Response(_conversation_body(request.user.clerk_id, request.query_params, conversation))
 
     @extend_schema(
         operation_id="conversations_read",

@@ -9,6 +9,7 @@ from contacts.api.serializers import (
     ContactResultSerializer,
     ContactUpdateSerializer,
     SuccessSerializer,
+    acontact_online_ids,
     contact_data,
     contact_online_ids,
 )
@@ -40,6 +41,13 @@ def contacts_list_body(*, owner_id: str) -> dict:
     """GET /contacts's body (the viewset's, and the hot-read lane's in biosync/hotreads.py)."""
     rows = selectors.contact_rows(owner_id=owner_id)
     online = contact_online_ids(rows)
+    return {"contacts": [contact_data(row, online) for row in rows]}
+
+
+async def acontacts_list_body(*, owner_id: str) -> dict:
+    """`contacts_list_body` on the event loop (the lane, on PostgreSQL)."""
+    rows = await selectors.acontact_rows(owner_id=owner_id)
+    online = await acontact_online_ids(rows)
     return {"contacts": [contact_data(row, online) for row in rows]}
 
 

@@ -10,14 +10,17 @@ import uuid
 
 import pytest
 from asgiref.testing import ApplicationCommunicator
+from channels.db import database_sync_to_async
+from django.db import connection
 from django.http import QueryDict
 
 from biosync.asgi_handler import SingleHopASGIHandler
 from biosync.hotreads import HotReads
 from chat.api.views import conversation_messages_body
 from chat.services import message_send
-from contacts.api.views import contacts_list_body
+from contacts.api.views import acontacts_list_body, contacts_list_body
 from contacts.services import contact_add
+from kernel import asyncdb
 from kernel.api import list_json_bytes
 from tests.biosync.rawhttp import get, metric_samples
 from tests.users.clerk_tokens import ISSUER, PARTY, SigningKey
@@ -117,6 +120,16 @@ def test_the_lane_answers_what_django_answers(servers, chat):
     # to it). Everything else was Django's.
     assert answered == [0, 1, 2, 3, 4, 5, 6, 11, 14, 17, 18, 19, 20, 21, 23]
     assert _hot_reads(without, "contacts") == 0
+    # On PostgreSQL the lists and pages were read on the event loop but for the first read of
+    # each query, which compiles it on a worker thread (one contact list, at most four kinds of
+    # page); SQLite reads on worker threads only.
+    samples = metric_samples(with_lane)
+    for view, compiled_on_a_thread in (("contacts", 1), ("conversation-messages", 4)):
+        on_loop = samples.get(("biosync_http_hot_reads_on_loop_total", (("view", view),)), 0)
+        if connection.vendor == "postgresql":
+            assert _hot_reads(with_lane, view) - compiled_on_a_thread <= on_loop <= _hot_reads(with_lane, view), view
+        else:
+            assert on_loop == 0
 
 
 @pytest.mark.django_db(transaction=True)
@@ -158,6 +171,26 @@ def test_the_hot_bodies_hold_only_what_orjson_writes_as_drf_does(chat, mark_onli
     )
     assert len(page["messages"]) == 4
     assert list_json_bytes(page) is not None
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+async def test_the_contact_list_read_on_the_event_loop_is_the_one_read_on_a_thread(chat, mark_online, make_user):
+    me = chat["me"]
+    friend, blocker = [await database_sync_to_async(make_user)(name) for name in ("friend", "blocker")]
+    for contact in (friend, blocker):
+        await database_sync_to_async(contact_add)(owner_id=me.clerk_id, contact_clerk_id=contact.clerk_id)
+        mark_online(contact)
+    await database_sync_to_async(user_block)(blocker_id=blocker.clerk_id, blocked_id=me.clerk_id)
+    try:
+        on_a_thread = await database_sync_to_async(contacts_list_body)(owner_id=me.clerk_id)  # compiles the query
+        on_the_loop = await acontacts_list_body(owner_id=me.clerk_id)
+    finally:
+        await asyncdb.close()
+    assert on_the_loop == on_a_thread
+    # Online, offline, and online but hidden from me by someone who blocks me.
+    statuses = {row["contactClerkId"]: row["status"] for row in on_the_loop["contacts"]}
+    assert (statuses[friend.clerk_id], statuses[blocker.clerk_id]) == ("online", "offline")
 
 
 async def test_a_query_string_that_is_no_utf8_is_djangos_400():
