@@ -224,7 +224,9 @@ class HotReads:
             identity = await self._identify_async(meta) if rest_identity_needs_io() else rest_identity(meta)
             if identity is None:
                 return None
-            return _json_answer(route, await route.abody(identity.clerk_id, match, query))
+            async with asyncdb.request_connection():
+                data = await route.abody(identity.clerk_id, match, query)
+            return _json_answer(route, data)
         except NotCompiled:  # the first read of a process compiles its query, on a thread
             return _ON_A_THREAD
         except Exception as exc:  # noqa: BLE001 - as in _answer

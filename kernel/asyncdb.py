@@ -13,7 +13,9 @@ database exceptions.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
+from contextvars import ContextVar
 
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections
@@ -26,8 +28,35 @@ POOL_MAX_SIZE = 4
 _pools: dict[int, AsyncConnectionPool] = {}
 
 
+class _Held:
+    """The connection a request's reads share (`request_connection`), once the first took it."""
+
+    __slots__ = ("connection", "pool")
+
+    def __init__(self):
+        self.connection, self.pool = None, None
+
+
+_held: ContextVar[_Held | None] = ContextVar("hot_read_connection", default=None)
+
+
+@functools.cache
 def available(using: str = DEFAULT_DB_ALIAS) -> bool:
     return connections[using].vendor == "postgresql"
+
+
+@contextlib.asynccontextmanager
+async def request_connection():
+    """Every read of the enclosed code (one request) on one connection, taken from the pool at
+    its first read and given back at the end, as Django holds one per request."""
+    held = _Held()
+    token = _held.set(held)
+    try:
+        yield
+    finally:
+        _held.reset(token)
+        if held.connection is not None:
+            await held.pool.putconn(held.connection)
 
 
 def _pool_options(using: str) -> dict:
@@ -66,14 +95,24 @@ async def _configure(using: str, connection: AsyncConnection) -> None:
 
 async def fetch(query: str, params, *, using: str = DEFAULT_DB_ALIAS) -> list[tuple]:
     """The rows of `query` (Django's %s placeholders), prepared as kernel.queries.fetch_prepared
-    prepares them (DB_PREPARED_STATEMENTS)."""
-    wrapper = connections[using]
+    prepares them (DB_PREPARED_STATEMENTS); on the request's connection inside
+    `request_connection`."""
     # Translates psycopg's exceptions into django.db's (an outage is an OperationalError).
-    with wrapper.wrap_database_errors:
-        pool = await _pool(using)
-        async with pool.connection() as connection, connection.cursor() as cursor:
-            await cursor.execute(query, params, prepare=settings.DB_PREPARED_STATEMENTS or None)
-            return await cursor.fetchall()
+    with connections[using].wrap_database_errors:
+        held = _held.get()
+        if held is None:
+            async with (await _pool(using)).connection() as connection:
+                return await _rows(connection, query, params)
+        if held.connection is None:
+            held.pool = await _pool(using)
+            held.connection = await held.pool.getconn()
+        return await _rows(held.connection, query, params)
+
+
+async def _rows(connection: AsyncConnection, query: str, params) -> list[tuple]:
+    async with connection.cursor() as cursor:
+        await cursor.execute(query, params, prepare=settings.DB_PREPARED_STATEMENTS or None)
+        return await cursor.fetchall()
 
 
 async def close() -> None:

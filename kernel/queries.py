@@ -114,7 +114,9 @@ class CompiledValues:
         if compiled is None:
             raise NotCompiled
         sql, bound = _bound(compiled, limit, offset, values)
-        return _shaped(compiled, await asyncdb.fetch(sql, bound, using=using), connections[using])
+        fetched = await asyncdb.fetch(sql, bound, using=using)
+        # Django's connection object (a thread-local lookup) only for the columns that convert.
+        return _shaped(compiled, fetched, connections[using] if compiled[4] else None)
 
 
 def _bound(compiled: tuple, limit: int | None, offset: int, values: dict) -> tuple[str, list]:
