@@ -107,7 +107,7 @@ return out
 """
 
 _SCRIPTS = {"online": _ONLINE, "change": _CHANGE, "renew": _RENEW, "sweep": _SWEEP}
-_async_online: dict[int, object] = {}  # the "online" script on each event loop's client
+_async_online: dict[int, tuple[object, object]] = {}  # each event loop's client: (client, its "online" script)
 
 
 def _leases_key() -> str:
@@ -187,9 +187,10 @@ async def aonline_among(clerk_ids) -> set[str]:
         return local_among(ids)  # without Redis, this process is all there is
     if not ids:
         return set()
-    script = _async_online.get(id(client))
-    if script is None:
-        script = _async_online[id(client)] = client.register_script(_ONLINE)
+    owner, script = _async_online.get(id(client), (None, None))
+    if owner is not client:
+        script = client.register_script(_ONLINE)
+        _async_online[id(client)] = (client, script)
     counts = await script(keys=[_user_key(clerk_id) for clerk_id in ids], args=[f"({time.time()}"])
     return {clerk_id for clerk_id, count in zip(ids, counts) if count}
 

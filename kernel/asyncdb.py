@@ -25,7 +25,7 @@ from psycopg_pool import AsyncConnectionPool
 # Reads on one event loop are short and never wait on each other; Django's pool serves the rest.
 POOL_MAX_SIZE = 4
 
-_pools: dict[int, AsyncConnectionPool] = {}
+_pools: dict[int, tuple[asyncio.AbstractEventLoop, AsyncConnectionPool]] = {}
 
 
 class _Held:
@@ -65,8 +65,8 @@ def _pool_options(using: str) -> dict:
 
 async def _pool(using: str) -> AsyncConnectionPool:
     loop = asyncio.get_running_loop()
-    pool = _pools.get(id(loop))
-    if pool is None:
+    owner, pool = _pools.get(id(loop), (None, None))
+    if owner is not loop:  # none yet, or one of a closed loop whose id this loop reuses
         params = connections[using].get_connection_params()
         params.pop("cursor_factory")  # Django's cursors are blocking ones
         params["autocommit"] = True
@@ -77,7 +77,7 @@ async def _pool(using: str) -> AsyncConnectionPool:
             timeout=options.get("timeout", 10.0), open=False, name=f"hot-reads-{using}",
             configure=functools.partial(_configure, using), check=check,
         )  # fmt: skip
-        _pools[id(loop)] = pool
+        _pools[id(loop)] = (loop, pool)
         await pool.open()
     return pool
 
@@ -117,6 +117,6 @@ async def _rows(connection: AsyncConnection, query: str, params) -> list[tuple]:
 
 async def close() -> None:
     """Closes this event loop's pool (a loop that ends before its process does: tests)."""
-    pool = _pools.pop(id(asyncio.get_running_loop()), None)
+    _, pool = _pools.pop(id(asyncio.get_running_loop()), (None, None))
     if pool is not None:
         await pool.close()

@@ -29,7 +29,7 @@ COMMAND_TIMEOUT_SECONDS = 2.0
 
 _client: redis.Redis | None = None
 _lock = threading.Lock()
-_async_clients: dict[int, redis.asyncio.Redis] = {}
+_async_clients: dict[int, tuple[asyncio.AbstractEventLoop, redis.asyncio.Redis]] = {}
 
 
 def is_sentinel(url: str) -> bool:
@@ -76,14 +76,15 @@ def async_client() -> redis.asyncio.Redis | None:
     options as `client()`; None without REDIS_URL. The hot-read lane reads presence with it."""
     if not settings.REDIS_URL:
         return None
-    loop_id = id(asyncio.get_running_loop())
-    found = _async_clients.get(loop_id)
-    if found is None:
-        found = _async_clients[loop_id] = connect(
+    loop = asyncio.get_running_loop()
+    owner, found = _async_clients.get(id(loop), (None, None))
+    if owner is not loop:  # none yet, or one of a closed loop whose id this loop reuses
+        found = connect(
             settings.REDIS_URL,
             use_asyncio=True,
             decode_responses=True,
             socket_connect_timeout=CONNECT_TIMEOUT_SECONDS,
             socket_timeout=COMMAND_TIMEOUT_SECONDS,
         )
+        _async_clients[id(loop)] = (loop, found)
     return found

@@ -41,7 +41,8 @@ async def aonline_ids(clerk_ids, *, viewer_id: str | None = None) -> set[str]:
     """`online_ids` on the event loop (its block query, when someone is online, on a worker thread)."""
     online = await leases.aonline_among(list(clerk_ids))
     if viewer_id is not None and online:
-        online -= await database_sync_to_async(blockers_among)(blocked_id=viewer_id, clerk_ids=online)
+        blockers = database_sync_to_async(blockers_among, thread_sensitive=False)
+        online -= await blockers(blocked_id=viewer_id, clerk_ids=online)
     return online
 
 

@@ -16,7 +16,7 @@ from django.http import QueryDict
 
 from biosync.asgi_handler import SingleHopASGIHandler
 from biosync.hotreads import HotReads
-from chat.api.views import conversation_messages_body
+from chat.api.views import aconversation_messages_body, conversation_messages_body
 from chat.services import message_send
 from contacts.api.views import acontacts_list_body, contacts_list_body
 from contacts.services import contact_add
@@ -56,7 +56,8 @@ def chat(make_user):
     sent = [message_send(sender_id=who, recipient_id=other, text=text).message
             for who, other, text in zip([ann.clerk_id, me.clerk_id] * 2, [me.clerk_id, ann.clerk_id] * 2, texts)]  # fmt: skip
     others = message_send(sender_id=eve.clerk_id, recipient_id=zed.clerk_id, text="not yours").message
-    return {"me": me, "conversation": sent[0].conversation_id, "first": sent[0].id, "others": others.conversation_id}
+    return {"me": me, "ann": ann, "conversation": sent[0].conversation_id, "first": sent[0].id,
+            "others": others.conversation_id}  # fmt: skip
 
 
 def _comparable(answer):
@@ -191,6 +192,30 @@ async def test_the_contact_list_read_on_the_event_loop_is_the_one_read_on_a_thre
     # Online, offline, and online but hidden from me by someone who blocks me.
     statuses = {row["contactClerkId"]: row["status"] for row in on_the_loop["contacts"]}
     assert (statuses[friend.clerk_id], statuses[blocker.clerk_id]) == ("online", "offline")
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+async def test_a_message_page_read_on_the_event_loop_is_the_one_read_on_a_thread(chat, mark_online, make_user):
+    me = chat["me"]
+    blocker = await database_sync_to_async(make_user)("blocker")
+    blocked_chat = await database_sync_to_async(message_send)(
+        sender_id=blocker.clerk_id, recipient_id=me.clerk_id, text="hi"
+    )
+    await database_sync_to_async(user_block)(blocker_id=blocker.clerk_id, blocked_id=me.clerk_id)
+    for user in (chat["ann"], blocker):
+        mark_online(user)  # the page asks which of its users block me only when they are online
+    pages = []
+    try:
+        for conversation_id, query in ((chat["conversation"], "limit=2"), (blocked_chat.message.conversation_id, "")):
+            args = {"clerk_id": me.clerk_id, "conversation_id": str(conversation_id), "query": QueryDict(query)}
+            on_a_thread = await database_sync_to_async(conversation_messages_body)(**args)  # compiles the queries
+            pages.append((on_a_thread, await aconversation_messages_body(**args)))
+    finally:
+        await asyncdb.close()
+    assert [on_the_loop for _, on_the_loop in pages] == [on_a_thread for on_a_thread, _ in pages]
+    assert [page["otherUser"]["status"] for page, _ in pages] == ["online", "offline"]
+    assert (len(pages[0][0]["messages"]), pages[0][0]["hasMore"]) == (2, True)
 
 
 async def test_a_query_string_that_is_no_utf8_is_djangos_400():
