@@ -136,6 +136,8 @@ def test_a_hot_read_answers_djangos_503_at_once_while_postgres_is_down(private_p
         assert (status, headers, body) == get(without, "/contacts", me)
         assert status == 503 and ("retry-after", "5") in headers and b"database" in body
         assert metric_samples(with_lane)[answered] == 2  # the lane's answer, not Django's
+        # On the event loop (the first read compiled the query on a thread): its own pool waited.
+        assert metric_samples(with_lane)[("biosync_http_hot_reads_on_loop_total", (("view", "contacts"),))] == 1
 
         private_postgres.start()
         deadline = time.monotonic() + 15
