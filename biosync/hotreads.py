@@ -32,6 +32,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Awaitable, Callable
+from contextlib import contextmanager
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -233,30 +234,33 @@ class HotReads:
             return _outage_answer(path, exc)
 
     def _identify(self, meta: dict):
-        # As _answer does: a token's claims may be saved, on a connection given back at request_finished.
-        signals.request_started.send(sender=self.__class__)
-        try:
+        with _as_a_request():  # a token's claims may be saved
             return rest_identity(meta)
-        finally:
-            signals.request_finished.send(sender=self.__class__)
 
     def _answer(self, route: HotRoute, match: re.Match, path: str, meta: dict, query: str) -> tuple | None:
         """(status, body, headers), in a worker thread; None for anything Django must answer (its
         errors included: a read has no effect to undo, so Django simply runs it again). The one
         error answered here is the database's outage, with Django's own 503: Django would wait for
         the pool as long again before giving it."""
-        # As Django's handlers do: the thread's database connection is taken from the pool on
-        # first use and given back at request_finished.
-        signals.request_started.send(sender=self.__class__)
-        try:
-            identity = rest_identity(meta)
-            if identity is None:
-                return None
-            return _json_answer(route, route.body(identity.clerk_id, match, query))
-        except Exception as exc:  # noqa: BLE001 - every other failure is Django's to answer, and it will
-            return _outage_answer(path, exc)
-        finally:
-            signals.request_finished.send(sender=self.__class__)
+        with _as_a_request():
+            try:
+                identity = rest_identity(meta)
+                if identity is None:
+                    return None
+                return _json_answer(route, route.body(identity.clerk_id, match, query))
+            except Exception as exc:  # noqa: BLE001 - every other failure is Django's to answer, and it will
+                return _outage_answer(path, exc)
+
+
+@contextmanager
+def _as_a_request():
+    """Worker-thread work framed as Django's handlers frame a request: the thread's database
+    connection is taken from the pool on first use and given back at request_finished."""
+    signals.request_started.send(sender=HotReads)
+    try:
+        yield
+    finally:
+        signals.request_finished.send(sender=HotReads)
 
 
 def _json_answer(route: HotRoute, data: dict) -> tuple | None:

@@ -41,3 +41,14 @@ def indexes_dropped(*indexes: ColumnIndex) -> migrations.RunPython:
                 schema_editor.execute(index.create_sql())
 
     return migrations.RunPython(drop, restore)
+
+
+def foreign_key_unindexed(
+    model_name: str, name: str, field, *indexes: ColumnIndex
+) -> migrations.SeparateDatabaseAndState:
+    """A ForeignKey made `db_index=False`: the new field for the migration state, and for the
+    database only these DROP INDEX statements (its own index and, on PostgreSQL, its LIKE twin)."""
+    return migrations.SeparateDatabaseAndState(
+        state_operations=[migrations.AlterField(model_name=model_name, name=name, field=field)],
+        database_operations=[indexes_dropped(*indexes)],
+    )

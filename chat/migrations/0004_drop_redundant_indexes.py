@@ -8,49 +8,31 @@ columns. The foreign keys' state changes without Django rebuilding the table (ke
 import django.db.models.deletion
 from django.db import migrations, models
 
-from kernel.indexes import ColumnIndex, indexes_dropped
+from kernel.indexes import ColumnIndex, foreign_key_unindexed, indexes_dropped
+
+CASCADE = django.db.models.deletion.CASCADE
 
 
 class Migration(migrations.Migration):
     dependencies = [("chat", "0003_message_search"), ("users", "0004_blocks")]
 
     operations = [
-        migrations.SeparateDatabaseAndState(
-            state_operations=[
-                migrations.AlterField(
-                    model_name="conversation",
-                    name="user1",
-                    field=models.ForeignKey(
-                        db_column="user1_clerk_id", db_index=False, on_delete=django.db.models.deletion.CASCADE,
-                        related_name="+", to="users.user",
-                    ),
-                ),
-                migrations.AlterField(
-                    model_name="conversation",
-                    name="user2",
-                    field=models.ForeignKey(
-                        db_column="user2_clerk_id", db_index=False, on_delete=django.db.models.deletion.CASCADE,
-                        related_name="+", to="users.user",
-                    ),
-                ),
-                migrations.AlterField(
-                    model_name="message",
-                    name="conversation",
-                    field=models.ForeignKey(
-                        db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name="messages",
-                        to="chat.conversation",
-                    ),
-                ),
-            ],
-            database_operations=[
-                indexes_dropped(
-                    ColumnIndex("conversations_user1_clerk_id_1aef5a4a", "conversations", "user1_clerk_id"),
-                    ColumnIndex("conversations_user1_clerk_id_1aef5a4a_like", "conversations", "user1_clerk_id", True),
-                    ColumnIndex("conversations_user2_clerk_id_4130fc6a", "conversations", "user2_clerk_id"),
-                    ColumnIndex("conversations_user2_clerk_id_4130fc6a_like", "conversations", "user2_clerk_id", True),
-                    ColumnIndex("messages_conversation_id_5ef638db", "messages", "conversation_id"),
-                ),
-            ],
+        foreign_key_unindexed(
+            "conversation", "user1",
+            models.ForeignKey(db_column="user1_clerk_id", db_index=False, on_delete=CASCADE, related_name="+", to="users.user"),
+            ColumnIndex("conversations_user1_clerk_id_1aef5a4a", "conversations", "user1_clerk_id"),
+            ColumnIndex("conversations_user1_clerk_id_1aef5a4a_like", "conversations", "user1_clerk_id", True),
+        ),
+        foreign_key_unindexed(
+            "conversation", "user2",
+            models.ForeignKey(db_column="user2_clerk_id", db_index=False, on_delete=CASCADE, related_name="+", to="users.user"),
+            ColumnIndex("conversations_user2_clerk_id_4130fc6a", "conversations", "user2_clerk_id"),
+            ColumnIndex("conversations_user2_clerk_id_4130fc6a_like", "conversations", "user2_clerk_id", True),
+        ),
+        foreign_key_unindexed(
+            "message", "conversation",
+            models.ForeignKey(db_index=False, on_delete=CASCADE, related_name="messages", to="chat.conversation"),
+            ColumnIndex("messages_conversation_id_5ef638db", "messages", "conversation_id"),
         ),
         # The senders' and recipients' own indexes stay (user deletion, the foreign keys' checks).
         indexes_dropped(

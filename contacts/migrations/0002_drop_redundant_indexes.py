@@ -4,30 +4,19 @@ update that moves `last_message_at` writes an entry in every index of the table.
 import django.db.models.deletion
 from django.db import migrations, models
 
-from kernel.indexes import ColumnIndex, indexes_dropped
+from kernel.indexes import ColumnIndex, foreign_key_unindexed, indexes_dropped
 
 
 class Migration(migrations.Migration):
     dependencies = [("contacts", "0001_initial"), ("users", "0004_blocks")]
 
     operations = [
-        migrations.SeparateDatabaseAndState(
-            state_operations=[
-                migrations.AlterField(
-                    model_name="contact",
-                    name="owner",
-                    field=models.ForeignKey(
-                        db_column="user_clerk_id", db_index=False, on_delete=django.db.models.deletion.CASCADE,
-                        related_name="contacts", to="users.user",
-                    ),
-                ),
-            ],
-            database_operations=[
-                indexes_dropped(
-                    ColumnIndex("contacts_user_clerk_id_ae04649a", "contacts", "user_clerk_id"),
-                    ColumnIndex("contacts_user_clerk_id_ae04649a_like", "contacts", "user_clerk_id", True),
-                ),
-            ],
+        foreign_key_unindexed(
+            "contact", "owner",
+            models.ForeignKey(db_column="user_clerk_id", db_index=False, on_delete=django.db.models.deletion.CASCADE,
+                              related_name="contacts", to="users.user"),
+            ColumnIndex("contacts_user_clerk_id_ae04649a", "contacts", "user_clerk_id"),
+            ColumnIndex("contacts_user_clerk_id_ae04649a_like", "contacts", "user_clerk_id", True),
         ),
         indexes_dropped(ColumnIndex("contacts_contact_clerk_id_7cf8207e_like", "contacts", "contact_clerk_id", True)),
     ]  # fmt: skip
